@@ -1,0 +1,65 @@
+/* index.h - handbook folder -> Xapian index, incremental and atomic.
+ *
+ * Layout of a --db folder: LOCK (flock by the one writer), CURRENT (the
+ * name of the live index folder, replaced atomically by rename) and the
+ * index folders idx-N themselves. Readers resolve CURRENT and reopen when
+ * it or the index revision moves.
+ */
+#ifndef OB_INDEX_H
+#define OB_INDEX_H
+
+#include <stdio.h>
+
+#include "doc.h"
+#include "status.h"
+#include "text.h"
+#include "xap.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ob_index_opts {
+  const char *handbook; /* root folder of Markdown */
+  const char *db;       /* the --db folder */
+  int rebuild;          /* build a fresh index beside the old and swap */
+  FILE *log;            /* rejected files and progress; may be NULL */
+  int verbose;
+} ob_index_opts;
+
+typedef struct ob_index_report {
+  size_t scanned, added, updated, unchanged, deleted, rejected, entries;
+} ob_index_report;
+
+/* Indexes the handbook into the db folder in one atomic commit.
+ * Returns OB_OK even when files were rejected (see report->rejected, each
+ * reported on o->log as "path:line: reason"); OB_ELOCKED when another
+ * writer runs. */
+ob_status ob_index_run(const ob_text *t, const ob_index_opts *o, ob_index_report *r,
+                       char *err) OB_WUR;
+
+/* Resolves the live index folder of a db folder into out (size outsz). */
+ob_status ob_index_resolve(const char *db, char *out, size_t outsz, char *err) OB_WUR;
+
+/* Takes the db folder's writer lock (creating the folder if needed),
+ * waiting up to wait_ms. Returns the lock fd in *fd; release with
+ * ob_index_unlock(). */
+ob_status ob_index_lock(const char *db, int wait_ms, int *fd, char *err) OB_WUR;
+void ob_index_unlock(int fd);
+
+/* Adds (replaces) every entry of one parsed document; used by the
+ * indexer and by lesson writes. */
+ob_status ob_index_put_doc(ob_xwriter *w, const ob_text *t, const ob_doc *d, size_t *entries,
+                           char *err) OB_WUR;
+/* Records a source file's state (size, mtime, hash) for incremental runs. */
+ob_status ob_index_put_file_meta(ob_xwriter *w, const char *relpath, const char *abspath,
+                                 const char *data, size_t len, const char *id,
+                                 char *err) OB_WUR;
+
+/* Splits a data record into its OB_R_NFIELDS fields (pointers into rec). */
+void ob_index_record_fields(const char *rec, size_t len, const char *f[], size_t flen[]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

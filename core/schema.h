@@ -1,0 +1,44 @@
+/* schema.h - the index schema, written down once (docs/index-schema.md).
+ *
+ * One Xapian document per section ("entry") of a handbook file.
+ * Prefixes follow Omega's conventions: Q is the unique id, X... our own.
+ */
+#ifndef OB_SCHEMA_H
+#define OB_SCHEMA_H
+
+/* Boolean (filter) terms */
+#define OB_P_UNIQUE "Q"    /* Q<doc id>#<section index>: one per entry */
+#define OB_P_DOC "XD"      /* XD<doc id>: every entry of a document */
+#define OB_P_TYPE "XT"     /* XTsop, XTphrase, XTfault */
+#define OB_P_CATEGORY "XC" /* XC<category> */
+#define OB_P_TAG "K"       /* K<tag> */
+#define OB_P_PATH "XF"     /* XF<path relative to the handbook root> */
+
+/* Probabilistic terms: CJK unigrams, bigrams and Latin words carry no
+ * prefix; friso words carry W so they can be weighted apart. */
+#define OB_P_WORD "W"
+
+/* Within-document frequency added per occurrence, by field. */
+#define OB_WDF_TITLE 3
+#define OB_WDF_HEADING 2
+#define OB_WDF_SYMPTOM 3
+#define OB_WDF_TAG 2
+#define OB_WDF_BODY 1
+#define OB_WDF_LESSON 1
+
+/* Value slots */
+#define OB_V_DOC 0     /* doc id, the collapse key */
+#define OB_V_SECTION 1 /* section index as decimal text */
+
+/* Metadata keys */
+#define OB_M_FILE "ob:file:"   /* + path -> "<size> <mtime_ns> <fnv64> <doc id>" */
+#define OB_M_SCHEMA "ob:schema"
+#define OB_SCHEMA_VERSION "1"
+
+/* The document data record: fields separated by '\0', in this order. */
+enum ob_rec_field {
+  OB_R_ID, OB_R_TYPE, OB_R_TITLE, OB_R_SECTION, OB_R_ANCHOR, OB_R_CATEGORY,
+  OB_R_PATH, OB_R_TEXT, OB_R_SLOTS, OB_R_NFIELDS
+};
+
+#endif

@@ -1,0 +1,427 @@
+/* search.c - query building, searching and snippets. */
+#include "search.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "index.h"
+#include "schema.h"
+#include "utf8.h"
+
+/* Character n-grams dominate; words and synonyms add a little. Judged on
+ * held-out queries (tests/quality), not only on the ones tuned on. */
+const ob_weights ob_weights_default = {
+  .uni = 1.0, .bi = 1.0, .word = 0.3, .syn = 0.2, .latin = 1.0,
+  .k1 = 1.2, .b = 0.75, .per_doc = 2,
+};
+
+ob_status ob_query_check(const char *q, size_t n, char *err)
+{
+  if (!ob_utf8_valid(q, n))
+    return ob_fail(err, OB_EINPUT, "查询不是有效的 UTF-8 文本");
+  size_t chars = ob_utf8_count(q, n);
+  if (chars > OB_QUERY_MAX_CHARS)
+    return ob_fail(err, OB_ETOOBIG, "查询过长:最多 %d 个字符,收到 %zu 个",
+                   OB_QUERY_MAX_CHARS, chars);
+  int blank = 1;
+  for (size_t i = 0; i < n && blank; i++) {
+    unsigned char c = (unsigned char)q[i];
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+      blank = 0;
+  }
+  if (n >= 3 && blank == 0) {
+    /* all ideographic spaces counts as blank too */
+    blank = 1;
+    for (size_t i = 0; i < n && blank; i++) {
+      if (i + 2 < n && memcmp(q + i, "\xE3\x80\x80", 3) == 0) {
+        i += 2;
+        continue;
+      }
+      unsigned char c = (unsigned char)q[i];
+      if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+        blank = 0;
+    }
+  }
+  if (blank)
+    return ob_fail(err, OB_EINPUT, "查询为空:请输入要查找的故障现象或关键词");
+  return OB_OK;
+}
+
+/* ---- query building ---- */
+
+struct qterm {
+  char *term;
+  ob_tok_kind kind;
+};
+
+struct qctx {
+  struct qterm *v;
+  size_t n;
+  int have_bigram;
+};
+
+static int collect(const ob_token *tok, void *vctx)
+{
+  struct qctx *c = vctx;
+  for (size_t i = 0; i < c->n; i++)
+    if (c->v[i].kind == tok->kind && strlen(c->v[i].term) == tok->len &&
+        memcmp(c->v[i].term, tok->s, tok->len) == 0)
+      return 0; /* each term once: repeats would double its weight */
+  if (c->n >= 512)
+    return 1;
+  c->v = ob_xrealloc(c->v, (c->n + 1) * sizeof *c->v);
+  c->v[c->n].term = ob_xstrndup(tok->s, tok->len);
+  c->v[c->n].kind = tok->kind;
+  c->n++;
+  if (tok->kind == OB_TOK_CJK2)
+    c->have_bigram = 1;
+  return 0;
+}
+
+ob_status ob_query_build(const ob_text *t, const char *q, size_t n, const ob_weights *w,
+                         ob_xquery *xq, ob_strv *hl, char *err)
+{
+  ob_buf norm;
+  struct qctx c = {NULL, 0, 0};
+  ob_status st;
+  ob_buf_init(&norm, 16 * OB_QUERY_MAX_CHARS);
+  if (!w)
+    w = &ob_weights_default;
+  if ((st = ob_text_normalize(t, q, n, &norm, NULL, err)))
+    goto out;
+  if ((st = ob_text_tokenize(t, norm.data ? norm.data : "", norm.len, collect, &c)))
+    goto out;
+  for (size_t i = 0; i < c.n; i++) {
+    const char *term = c.v[i].term;
+    switch (c.v[i].kind) {
+    case OB_TOK_CJK1:
+      ob_xquery_add(xq, &term, 1, w->uni);
+      if (hl && !c.have_bigram)
+        ob_strv_push(hl, term, strlen(term));
+      break;
+    case OB_TOK_CJK2:
+      ob_xquery_add(xq, &term, 1, w->bi);
+      if (hl)
+        ob_strv_push(hl, term, strlen(term));
+      break;
+    case OB_TOK_LATIN:
+      ob_xquery_add(xq, &term, 1, w->latin);
+      if (hl)
+        ob_strv_push(hl, term, strlen(term));
+      break;
+    case OB_TOK_WORD: {
+      char wt[OB_TOKEN_MAX + 8];
+      snprintf(wt, sizeof wt, "%s%s", OB_P_WORD, term);
+      const char *one = wt;
+      if (w->word > 0)
+        ob_xquery_add(xq, &one, 1, w->word);
+      if (hl)
+        ob_strv_push(hl, term, strlen(term));
+      const char *const *syn = ob_text_synonyms(t, term, strlen(term));
+      if (syn && w->syn > 0) {
+        const char *terms[32];
+        char bufs[32][OB_TOKEN_MAX + 8];
+        size_t k = 0;
+        for (; syn[k] && k < 32; k++) {
+          snprintf(bufs[k], sizeof bufs[k], "%s%s", OB_P_WORD, syn[k]);
+          terms[k] = bufs[k];
+          if (hl && strcmp(syn[k], term) != 0)
+            ob_strv_push(hl, syn[k], strlen(syn[k]));
+        }
+        ob_xquery_add(xq, terms, k, w->syn);
+      }
+      break;
+    }
+    }
+  }
+out:
+  for (size_t i = 0; i < c.n; i++)
+    free(c.v[i].term);
+  free(c.v);
+  ob_buf_free(&norm);
+  return st;
+}
+
+/* ---- snippets ---- */
+
+struct span {
+  size_t s, e; /* byte range in the original text */
+};
+
+struct sctx {
+  const ob_strv *hl;
+  const size_t *map;
+  size_t norm_len, orig_len;
+  struct span *v;
+  size_t n;
+};
+
+static size_t orig_end(const struct sctx *c, size_t norm_end)
+{
+  if (norm_end >= c->norm_len)
+    return c->orig_len;
+  return c->map[norm_end];
+}
+
+static int mark(const ob_token *tok, void *vctx)
+{
+  struct sctx *c = vctx;
+  for (size_t i = 0; i < c->hl->n; i++) {
+    const char *h = c->hl->v[i];
+    if (strlen(h) == tok->len && memcmp(h, tok->s, tok->len) == 0) {
+      if (c->n >= 4096)
+        return 1;
+      c->v = ob_xrealloc(c->v, (c->n + 1) * sizeof *c->v);
+      c->v[c->n].s = c->map[tok->start];
+      c->v[c->n].e = orig_end(c, tok->end);
+      c->n++;
+      break;
+    }
+  }
+  return 0;
+}
+
+static int cmp_span(const void *a, const void *b)
+{
+  const struct span *x = a, *y = b;
+  return x->s < y->s ? -1 : x->s > y->s ? 1 : (x->e < y->e ? -1 : x->e > y->e);
+}
+
+static ob_status put_escaped(ob_buf *out, const char *s, size_t n)
+{
+  ob_status st = OB_OK;
+  size_t run = 0;
+  for (size_t i = 0; i < n && !st; i++) {
+    const char *rep = NULL;
+    switch (s[i]) {
+    case '<': rep = "&lt;"; break;
+    case '>': rep = "&gt;"; break;
+    case '&': rep = "&amp;"; break;
+    case '"': rep = "&quot;"; break;
+    case '\'': rep = "&#39;"; break;
+    case '\n': rep = " "; break;
+    default: run++; continue;
+    }
+    st = ob_buf_append(out, s + i - run, run);
+    run = 0;
+    if (!st)
+      st = ob_buf_puts(out, rep);
+  }
+  if (!st && run)
+    st = ob_buf_append(out, s + n - run, run);
+  return st;
+}
+
+/* Moves a byte offset back to the start of its UTF-8 character. */
+static size_t char_start(const char *s, size_t i)
+{
+  while (i > 0 && ((unsigned char)s[i] & 0xC0) == 0x80)
+    i--;
+  return i;
+}
+
+ob_status ob_snippet(const ob_text *t, const char *text, size_t len, const ob_strv *hl,
+                     size_t width, ob_buf *out, char *err)
+{
+  ob_buf norm, map;
+  struct sctx c = {hl, NULL, 0, len, NULL, 0};
+  ob_status st;
+  ob_buf_init(&norm, 8 * len + 64);
+  ob_buf_init(&map, (size_t)-1);
+  if ((st = ob_text_normalize(t, text, len, &norm, &map, err)))
+    goto out;
+  c.map = (const size_t *)map.data;
+  c.norm_len = norm.len;
+  if (hl && hl->n && norm.len)
+    if ((st = ob_text_tokenize(t, norm.data, norm.len, mark, &c)))
+      goto out;
+  qsort(c.v, c.n, sizeof *c.v, cmp_span);
+  /* merge overlapping and touching spans into whole highlighted runs */
+  size_t m = 0;
+  for (size_t i = 0; i < c.n; i++) {
+    if (m && c.v[i].s <= c.v[m - 1].e) {
+      if (c.v[i].e > c.v[m - 1].e)
+        c.v[m - 1].e = c.v[i].e;
+    } else {
+      c.v[m++] = c.v[i];
+    }
+  }
+  c.n = m;
+
+  /* window: about `width` characters (3 bytes each for CJK) holding the
+   * most highlighted bytes */
+  size_t wbytes = width * 3;
+  size_t best_s = 0, best_score = 0;
+  for (size_t i = 0; i < c.n; i++) {
+    size_t score = 0;
+    for (size_t j = i; j < c.n && c.v[j].e <= c.v[i].s + wbytes; j++)
+      score += c.v[j].e - c.v[j].s;
+    if (score > best_score) {
+      best_score = score;
+      best_s = c.v[i].s;
+    }
+  }
+  /* start a little before the first match, at a character boundary */
+  size_t ws = best_s > wbytes / 6 ? char_start(text, best_s - wbytes / 6) : 0;
+  if (len - ws < wbytes) /* near the end: show a full window */
+    ws = len > wbytes ? char_start(text, len - wbytes) : 0;
+  size_t we = ws + wbytes < len ? char_start(text, ws + wbytes) : len;
+  if (ws > 0 && (st = ob_buf_puts(out, "…")))
+    goto out;
+  size_t pos = ws;
+  for (size_t i = 0; i < c.n && !st; i++) {
+    if (c.v[i].e <= ws || c.v[i].s >= we)
+      continue;
+    size_t s = c.v[i].s < ws ? ws : c.v[i].s;
+    size_t e = c.v[i].e > we ? we : c.v[i].e;
+    if ((st = put_escaped(out, text + pos, s - pos)) || (st = ob_buf_puts(out, "<mark>")) ||
+        (st = put_escaped(out, text + s, e - s)) || (st = ob_buf_puts(out, "</mark>")))
+      break;
+    pos = e;
+  }
+  if (!st)
+    st = put_escaped(out, text + pos, we - pos);
+  if (!st && we < len)
+    st = ob_buf_puts(out, "…");
+  if (st)
+    ob_fail(err, st, "snippet too long");
+out:
+  free(c.v);
+  ob_buf_free(&norm);
+  ob_buf_free(&map);
+  return st;
+}
+
+/* ---- running a search ---- */
+
+static char *dupf(const char *s, size_t n)
+{
+  return ob_xstrndup(s, n);
+}
+
+ob_status ob_search_run(ob_xdb *db, const ob_text *t, const char *q, size_t qlen,
+                        const ob_search_opts *o, ob_search_result *r, char *err)
+{
+  ob_xquery *xq = ob_xquery_new();
+  ob_strv hl = {NULL, 0};
+  ob_xresults xr = {0, 0, NULL};
+  ob_buf snip, full;
+  ob_status st;
+  const ob_weights *w = o->weights ? o->weights : &ob_weights_default;
+  memset(r, 0, sizeof *r);
+  ob_buf_init(&snip, 64 * 1024);
+  ob_buf_init(&full, 4 * OB_DOC_MAX_BYTES);
+
+  if ((st = ob_query_check(q, qlen, err)))
+    goto out;
+  if ((st = ob_query_build(t, q, qlen, w, xq, &hl, err)))
+    goto out;
+  if (ob_xquery_size(xq) == 0) /* only punctuation: nothing can match */
+    goto out;
+  char term[256];
+  if (o->type && *o->type) {
+    snprintf(term, sizeof term, "%s%s", OB_P_TYPE, o->type);
+    ob_xquery_filter(xq, term, 0);
+  }
+  if (o->category && *o->category) {
+    snprintf(term, sizeof term, "%s%s", OB_P_CATEGORY, o->category);
+    ob_xquery_filter(xq, term, 1);
+  }
+  if (o->tag && *o->tag) {
+    snprintf(term, sizeof term, "%s%s", OB_P_TAG, o->tag);
+    ob_xquery_filter(xq, term, 2);
+  }
+  ob_xdb_set_bm25(db, w->k1, w->b);
+  size_t limit = o->limit ? o->limit : 10;
+  if ((st = ob_xdb_search(db, xq, o->offset, limit, OB_V_DOC, w->per_doc, &xr, err)))
+    goto out;
+  r->total = xr.total;
+  r->hits = ob_xcalloc(xr.n ? xr.n : 1, sizeof *r->hits);
+  for (size_t i = 0; i < xr.n; i++) {
+    const char *f[OB_R_NFIELDS];
+    size_t fl[OB_R_NFIELDS];
+    ob_index_record_fields(xr.hits[i].data, xr.hits[i].data_len, f, fl);
+    struct ob_hit *h = &r->hits[r->n++];
+    h->id = dupf(f[OB_R_ID], fl[OB_R_ID]);
+    h->type = dupf(f[OB_R_TYPE], fl[OB_R_TYPE]);
+    h->title = dupf(f[OB_R_TITLE], fl[OB_R_TITLE]);
+    h->section = fl[OB_R_SECTION] ? dupf(f[OB_R_SECTION], fl[OB_R_SECTION]) : NULL;
+    h->anchor = dupf(f[OB_R_ANCHOR], fl[OB_R_ANCHOR]);
+    h->category = dupf(f[OB_R_CATEGORY], fl[OB_R_CATEGORY]);
+    h->path = dupf(f[OB_R_PATH], fl[OB_R_PATH]);
+    h->slots = dupf(f[OB_R_SLOTS], fl[OB_R_SLOTS]);
+    h->score = xr.hits[i].score;
+    ob_buf_reset(&snip);
+    if ((st = ob_snippet(t, f[OB_R_TEXT], fl[OB_R_TEXT], &hl, 80, &snip, err)))
+      goto out;
+    h->snippet = ob_buf_detach(&snip, NULL);
+    if (o->want_text) {
+      ob_buf_reset(&full);
+      if ((st = ob_buf_append(&full, f[OB_R_TITLE], fl[OB_R_TITLE])) ||
+          (st = ob_buf_putc(&full, '\n')) ||
+          (st = ob_buf_append(&full, f[OB_R_SECTION], fl[OB_R_SECTION])) ||
+          (st = ob_buf_putc(&full, '\n')) ||
+          (st = ob_buf_append(&full, f[OB_R_TEXT], fl[OB_R_TEXT])))
+        goto out;
+      h->text = ob_xstrndup(full.data, full.len);
+    }
+  }
+out:
+  if (st)
+    ob_search_result_free(r);
+  ob_xresults_free(&xr);
+  ob_xquery_free(xq);
+  ob_strv_clear(&hl);
+  ob_buf_free(&snip);
+  ob_buf_free(&full);
+  return st;
+}
+
+void ob_search_result_free(ob_search_result *r)
+{
+  for (size_t i = 0; i < r->n; i++) {
+    struct ob_hit *h = &r->hits[i];
+    free(h->id);
+    free(h->type);
+    free(h->title);
+    free(h->section);
+    free(h->anchor);
+    free(h->category);
+    free(h->path);
+    free(h->snippet);
+    free(h->text);
+    free(h->slots);
+  }
+  free(r->hits);
+  memset(r, 0, sizeof *r);
+}
+
+void ob_search_hit_json(ob_jw *w, const struct ob_hit *h)
+{
+  ob_jw_obj(w);
+  ob_jw_kstr(w, "id", h->id);
+  ob_jw_kstr(w, "type", h->type);
+  ob_jw_kstr(w, "title", h->title);
+  if (h->section) {
+    ob_jw_kstr(w, "section", h->section);
+    ob_jw_kstr(w, "anchor", h->anchor);
+  }
+  ob_jw_kstr(w, "category", h->category);
+  ob_jw_kstr(w, "path", h->path);
+  ob_jw_kstr(w, "snippet", h->snippet);
+  ob_jw_key(w, "score");
+  ob_jw_num(w, h->score);
+  ob_jw_key(w, "slots");
+  ob_jw_arr(w);
+  for (const char *s = h->slots; s && *s;) {
+    const char *nl = strchr(s, '\n');
+    size_t n = nl ? (size_t)(nl - s) : strlen(s);
+    ob_jw_strn(w, s, n);
+    s = nl ? nl + 1 : s + n;
+  }
+  ob_jw_arr_end(w);
+  ob_jw_obj_end(w);
+}

@@ -1,0 +1,423 @@
+#define _POSIX_C_SOURCE 200809L
+#include "text.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <friso/friso.h>
+#include <opencc/opencc.h>
+#include <utf8proc.h>
+
+#include "utf8.h"
+
+#ifndef OB_LANG_DIR
+#define OB_LANG_DIR "lang"
+#endif
+#ifndef OB_FRISO_INI
+#define OB_FRISO_INI "/etc/friso/friso.ini"
+#endif
+#ifndef OB_OPENCC_T2S
+#define OB_OPENCC_T2S "t2s.json"
+#endif
+
+/* word -> synonym group; a small chained hash table */
+struct syn_entry {
+  char *word;
+  size_t group;
+  struct syn_entry *next;
+};
+
+#define SYN_BUCKETS 1024
+
+struct ob_text {
+  opencc_t cc;
+  friso_t friso;
+  friso_config_t fconf;
+  struct syn_entry *syn[SYN_BUCKETS];
+  char ***groups; /* each a NULL-terminated word array */
+  size_t ngroups;
+};
+
+static uint32_t hash_bytes(const char *s, size_t n)
+{
+  uint32_t h = 2166136261u;
+  for (size_t i = 0; i < n; i++) {
+    h ^= (unsigned char)s[i];
+    h *= 16777619u;
+  }
+  return h;
+}
+
+static void syn_put(ob_text *t, const char *w, size_t group)
+{
+  uint32_t b = hash_bytes(w, strlen(w)) % SYN_BUCKETS;
+  for (struct syn_entry *e = t->syn[b]; e; e = e->next)
+    if (strcmp(e->word, w) == 0)
+      return; /* first group wins */
+  struct syn_entry *e = ob_xmalloc(sizeof *e);
+  e->word = ob_xstrdup(w);
+  e->group = group;
+  e->next = t->syn[b];
+  t->syn[b] = e;
+}
+
+const char *const *ob_text_synonyms(const ob_text *t, const char *word, size_t len)
+{
+  uint32_t b = hash_bytes(word, len) % SYN_BUCKETS;
+  for (struct syn_entry *e = t->syn[b]; e; e = e->next)
+    if (strlen(e->word) == len && memcmp(e->word, word, len) == 0)
+      return (const char *const *)t->groups[e->group];
+  return NULL;
+}
+
+/* Adds a word to friso's dictionary; friso keeps the pointer. */
+static void lex_add(ob_text *t, const char *w)
+{
+  if (strlen(w) >= 60)
+    return;
+  friso_dic_add_with_fre(t->friso->dic, __LEX_CJK_WORDS__, ob_xstrdup(w), NULL, 1000);
+}
+
+static char *trim(char *s)
+{
+  while (*s == ' ' || *s == '\t')
+    s++;
+  size_t n = strlen(s);
+  while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+    s[--n] = '\0';
+  return s;
+}
+
+/* Normalises a resource word the same way text is normalised. */
+static ob_status norm_word(ob_text *t, const char *w, ob_buf *out, char *err)
+{
+  ob_buf_reset(out);
+  return ob_text_normalize(t, w, strlen(w), out, NULL, err);
+}
+
+static ob_status load_lexicon(ob_text *t, const char *path, char *err)
+{
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return ob_fail(err, OB_EIO, "%s: %s", path, strerror(errno));
+  char line[512];
+  ob_buf nb;
+  ob_buf_init(&nb, 256);
+  ob_status st = OB_OK;
+  unsigned lineno = 0;
+  while (fgets(line, sizeof line, f)) {
+    lineno++;
+    char *s = trim(line);
+    if (!*s || *s == '#')
+      continue;
+    if ((st = norm_word(t, s, &nb, err)) != OB_OK) {
+      st = ob_fail(err, OB_EINPUT, "%s:%u: invalid word", path, lineno);
+      break;
+    }
+    lex_add(t, nb.data);
+  }
+  ob_buf_free(&nb);
+  fclose(f);
+  return st;
+}
+
+/* synonyms.txt: one group a line, words separated by spaces or '/'. */
+static ob_status load_synonyms(ob_text *t, const char *path, char *err)
+{
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return ob_fail(err, OB_EIO, "%s: %s", path, strerror(errno));
+  char line[1024];
+  ob_buf nb;
+  ob_buf_init(&nb, 256);
+  ob_status st = OB_OK;
+  unsigned lineno = 0;
+  while (fgets(line, sizeof line, f)) {
+    lineno++;
+    char *s = trim(line);
+    if (!*s || *s == '#')
+      continue;
+    char **words = NULL;
+    size_t nw = 0;
+    char *save = NULL;
+    for (char *w = strtok_r(s, " /\t", &save); w; w = strtok_r(NULL, " /\t", &save)) {
+      if ((st = norm_word(t, w, &nb, err)) != OB_OK || nb.len == 0) {
+        st = ob_fail(err, OB_EINPUT, "%s:%u: invalid word", path, lineno);
+        break;
+      }
+      words = ob_xrealloc(words, (nw + 2) * sizeof *words);
+      words[nw++] = ob_xstrdup(nb.data);
+      words[nw] = NULL;
+    }
+    if (st != OB_OK || nw < 2) {
+      for (size_t i = 0; i < nw; i++)
+        free(words[i]);
+      free(words);
+      if (st != OB_OK)
+        break;
+      continue;
+    }
+    t->groups = ob_xrealloc(t->groups, (t->ngroups + 1) * sizeof *t->groups);
+    t->groups[t->ngroups] = words;
+    for (size_t i = 0; i < nw; i++) {
+      syn_put(t, words[i], t->ngroups);
+      lex_add(t, words[i]);
+    }
+    t->ngroups++;
+  }
+  ob_buf_free(&nb);
+  fclose(f);
+  return st;
+}
+
+ob_status ob_text_new(const char *lang_dir, ob_text **out, char *err)
+{
+  ob_text *t = ob_xcalloc(1, sizeof *t);
+  ob_status st = OB_OK;
+  char path[1024];
+  *out = NULL;
+  if (!lang_dir)
+    lang_dir = OB_LANG_DIR;
+
+  t->cc = opencc_open(OB_OPENCC_T2S);
+  if (t->cc == (opencc_t)-1) {
+    t->cc = NULL;
+    st = ob_fail(err, OB_EIO, "OpenCC t2s: %s", opencc_error());
+    goto out;
+  }
+  t->friso = friso_new();
+  t->fconf = friso_new_config();
+  if (friso_init_from_ifile(t->friso, t->fconf, (fstring)OB_FRISO_INI) != 1) {
+    st = ob_fail(err, OB_EIO, "friso: cannot load %s (is friso-dict installed?)",
+                 OB_FRISO_INI);
+    goto out;
+  }
+  /* we expand synonyms ourselves, at query time and at low weight */
+  t->fconf->add_syn = 0;
+  t->fconf->clr_stw = 0;
+  t->fconf->en_sseg = 0;
+
+  snprintf(path, sizeof path, "%s/ops.dic", lang_dir);
+  if ((st = load_lexicon(t, path, err)) != OB_OK)
+    goto out;
+  snprintf(path, sizeof path, "%s/synonyms.txt", lang_dir);
+  if ((st = load_synonyms(t, path, err)) != OB_OK)
+    goto out;
+out:
+  if (st != OB_OK) {
+    ob_text_free(t);
+    return st;
+  }
+  *out = t;
+  return OB_OK;
+}
+
+void ob_text_free(ob_text *t)
+{
+  if (!t)
+    return;
+  if (t->cc)
+    opencc_close(t->cc);
+  if (t->friso)
+    friso_free(t->friso);
+  if (t->fconf)
+    friso_free_config(t->fconf);
+  for (size_t b = 0; b < SYN_BUCKETS; b++) {
+    struct syn_entry *e = t->syn[b];
+    while (e) {
+      struct syn_entry *n = e->next;
+      free(e->word);
+      free(e);
+      e = n;
+    }
+  }
+  for (size_t g = 0; g < t->ngroups; g++) {
+    for (char **w = t->groups[g]; *w; w++)
+      free(*w);
+    free(t->groups[g]);
+  }
+  free(t->groups);
+  free(t);
+}
+
+static ob_status map_push(ob_buf *map, size_t src, size_t count)
+{
+  for (size_t i = 0; i < count; i++) {
+    ob_status st = ob_buf_append(map, &src, sizeof src);
+    if (st)
+      return st;
+  }
+  return OB_OK;
+}
+
+/* NFKC + case fold of one code point, appended to out. */
+static ob_status fold_cp(uint32_t cp, const unsigned char *src, size_t srclen, ob_buf *out)
+{
+  if (cp < 0x80)
+    return ob_buf_putc(out, (char)tolower((int)cp));
+  if (cp >= 0x4E00 && cp <= 0x9FFF) /* NFKC leaves unified ideographs alone */
+    return ob_buf_append(out, src, srclen);
+  utf8proc_uint8_t *m = NULL;
+  utf8proc_ssize_t r = utf8proc_map(src, (utf8proc_ssize_t)srclen, &m,
+                                    UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT |
+                                        UTF8PROC_CASEFOLD | UTF8PROC_IGNORE);
+  ob_status st;
+  if (r < 0)
+    st = ob_buf_append(out, src, srclen);
+  else
+    st = ob_buf_append(out, m, (size_t)r);
+  free(m);
+  return st;
+}
+
+ob_status ob_text_normalize(const ob_text *t, const char *s, size_t n, ob_buf *out,
+                            ob_buf *map, char *err)
+{
+  const unsigned char *p = (const unsigned char *)s;
+  ob_buf tmp, tmap;
+  ob_status st = OB_OK;
+  char *conv = NULL;
+  ob_buf_init(&tmp, out->max);
+  ob_buf_init(&tmap, (size_t)-1);
+
+  for (size_t i = 0; i < n;) {
+    uint32_t cp;
+    size_t l = ob_utf8_decode(p + i, n - i, &cp);
+    if (l == 0 || cp == 0) {
+      st = ob_fail(err, OB_EINPUT, "invalid UTF-8 at byte %zu", i);
+      goto out;
+    }
+    size_t before = tmp.len;
+    if ((st = fold_cp(cp, p + i, l, &tmp)) != OB_OK)
+      goto out;
+    if (map && (st = map_push(&tmap, i, tmp.len - before)) != OB_OK)
+      goto out;
+    i += l;
+  }
+  if (tmp.len == 0)
+    goto out;
+
+  /* Traditional -> simplified. OpenCC converts phrase by phrase; the
+   * byte map stays valid only when the length is unchanged, which holds
+   * for t2s in practice; otherwise map every byte to its old position
+   * proportionally (highlights may then be off by a character). */
+  conv = opencc_convert_utf8(t->cc, tmp.data, tmp.len);
+  if (!conv) {
+    st = ob_fail(err, OB_EINTERNAL, "OpenCC: %s", opencc_error());
+    goto out;
+  }
+  size_t clen = strlen(conv);
+  if ((st = ob_buf_append(out, conv, clen)) != OB_OK) {
+    ob_fail(err, st, "text too long");
+    goto out;
+  }
+  if (map) {
+    const size_t *m = (const size_t *)tmap.data;
+    for (size_t j = 0; j < clen; j++) {
+      size_t k = clen == tmp.len ? j : j * tmp.len / clen;
+      if ((st = ob_buf_append(map, &m[k], sizeof m[k])) != OB_OK)
+        goto out;
+    }
+  }
+out:
+  if (conv)
+    opencc_convert_utf8_free(conv);
+  ob_buf_free(&tmp);
+  ob_buf_free(&tmap);
+  return st;
+}
+
+static int is_word_cp(uint32_t cp)
+{
+  if (cp < 0x80)
+    return isalnum((int)cp);
+  utf8proc_category_t c = utf8proc_category((utf8proc_int32_t)cp);
+  return c == UTF8PROC_CATEGORY_LL || c == UTF8PROC_CATEGORY_LU ||
+         c == UTF8PROC_CATEGORY_LO || c == UTF8PROC_CATEGORY_ND ||
+         c == UTF8PROC_CATEGORY_LT || c == UTF8PROC_CATEGORY_LM;
+}
+
+/* friso words of one CJK run; run is NUL-terminated scratch. */
+static int emit_words(const ob_text *t, char *run, size_t base, ob_token_fn fn, void *ctx)
+{
+  friso_task_t task = friso_new_task();
+  int stop = 0;
+  friso_set_text(task, run);
+  while (!stop && t->fconf->next_token(t->friso, t->fconf, task) != NULL) {
+    friso_token_t tk = task->token;
+    size_t wl = strlen(tk->word);
+    if (tk->type != __LEX_CJK_WORDS__ && tk->type != __LEX_OTHER_WORDS__)
+      continue;
+    if (ob_utf8_count(tk->word, wl) < 2 || wl >= OB_TOKEN_MAX)
+      continue;
+    ob_token tok = {OB_TOK_WORD, tk->word, wl, base + (size_t)tk->offset,
+                    base + (size_t)tk->offset + (size_t)tk->rlen};
+    stop = fn(&tok, ctx);
+  }
+  friso_free_task(task);
+  return stop;
+}
+
+ob_status ob_text_tokenize(const ob_text *t, const char *norm, size_t n, ob_token_fn fn,
+                           void *ctx)
+{
+  const unsigned char *p = (const unsigned char *)norm;
+  size_t i = 0;
+  char *scratch = NULL;
+  int stop = 0;
+  while (i < n && !stop) {
+    uint32_t cp;
+    size_t l = ob_utf8_decode(p + i, n - i, &cp);
+    if (l == 0) {
+      i++;
+      continue;
+    }
+    if (ob_utf8_is_cjk(cp)) {
+      size_t start = i, prev = (size_t)-1, prevlen = 0;
+      while (i < n && !stop) {
+        l = ob_utf8_decode(p + i, n - i, &cp);
+        if (l == 0 || !ob_utf8_is_cjk(cp))
+          break;
+        ob_token u = {OB_TOK_CJK1, norm + i, l, i, i + l};
+        stop = fn(&u, ctx);
+        if (!stop && prev != (size_t)-1) {
+          ob_token b = {OB_TOK_CJK2, norm + prev, prevlen + l, prev, i + l};
+          stop = fn(&b, ctx);
+        }
+        prev = i;
+        prevlen = l;
+        i += l;
+      }
+      if (!stop && i - start > 3) { /* words need two characters */
+        scratch = ob_xrealloc(scratch, i - start + 1);
+        memcpy(scratch, norm + start, i - start);
+        scratch[i - start] = '\0';
+        stop = emit_words(t, scratch, start, fn, ctx);
+      }
+    } else if (is_word_cp(cp)) {
+      size_t start = i;
+      while (i < n) {
+        l = ob_utf8_decode(p + i, n - i, &cp);
+        if (l == 0 || ob_utf8_is_cjk(cp) || !is_word_cp(cp))
+          break;
+        i += l;
+      }
+      size_t len = i - start;
+      if (len >= OB_TOKEN_MAX) { /* truncate on a character boundary */
+        len = OB_TOKEN_MAX - 1;
+        while (len > 0 && (p[start + len] & 0xC0) == 0x80)
+          len--;
+      }
+      ob_token w = {OB_TOK_LATIN, norm + start, len, start, i};
+      stop = fn(&w, ctx);
+    } else {
+      i += l;
+    }
+  }
+  free(scratch);
+  return OB_OK;
+}

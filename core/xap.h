@@ -1,0 +1,102 @@
+/* xap.h - the Xapian shim: plain C over libxapian, the only C++ in Opsbook.
+ *
+ * No Xapian type crosses this header and no exception crosses into C:
+ * every function catches Xapian::Error and ... and maps them to an
+ * ob_status with the message in a caller-owned err[OB_ERR_SIZE].
+ */
+#ifndef OB_XAP_H
+#define OB_XAP_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ob_xdb ob_xdb;         /* read-only database, one per thread */
+typedef struct ob_xwriter ob_xwriter; /* the one writer */
+typedef struct ob_xdoc ob_xdoc;       /* a document being built */
+typedef struct ob_xquery ob_xquery;   /* a query being built */
+
+/* --- documents --- */
+ob_xdoc *ob_xdoc_new(void); /* caller frees with ob_xdoc_free() */
+void ob_xdoc_free(ob_xdoc *d);
+void ob_xdoc_add_term(ob_xdoc *d, const char *term, size_t len, unsigned wdf);
+void ob_xdoc_add_boolean(ob_xdoc *d, const char *term, size_t len);
+void ob_xdoc_set_value(ob_xdoc *d, unsigned slot, const char *v, size_t len);
+void ob_xdoc_set_data(ob_xdoc *d, const char *data, size_t len);
+
+/* --- writer --- */
+/* Opens (creating if needed) the database at path for writing. A second
+ * writer gets OB_ELOCKED. Caller closes with ob_xwriter_close(), which
+ * discards anything not committed. */
+ob_status ob_xwriter_open(const char *path, ob_xwriter **out, char *err) OB_WUR;
+void ob_xwriter_close(ob_xwriter *w);
+ob_status ob_xwriter_replace(ob_xwriter *w, const char *unique_term, const ob_xdoc *d,
+                             char *err) OB_WUR;
+ob_status ob_xwriter_delete(ob_xwriter *w, const char *term, char *err) OB_WUR;
+ob_status ob_xwriter_set_meta(ob_xwriter *w, const char *key, const char *val,
+                              char *err) OB_WUR;
+/* Value of a metadata key appended to out ("" when absent). */
+ob_status ob_xwriter_get_meta(ob_xwriter *w, const char *key, ob_buf *out, char *err) OB_WUR;
+/* Calls fn for every metadata key starting with prefix. Return non-zero
+ * from fn to stop. */
+typedef int (*ob_meta_fn)(const char *key, const char *val, void *ctx);
+ob_status ob_xwriter_meta_each(ob_xwriter *w, const char *prefix, ob_meta_fn fn, void *ctx,
+                               char *err) OB_WUR;
+ob_status ob_xwriter_commit(ob_xwriter *w, char *err) OB_WUR;
+ob_status ob_xwriter_cancel(ob_xwriter *w, char *err) OB_WUR;
+
+/* --- reader --- */
+ob_status ob_xdb_open(const char *path, ob_xdb **out, char *err) OB_WUR;
+void ob_xdb_close(ob_xdb *db);
+/* Moves to the latest committed revision; *changed says whether it moved. */
+ob_status ob_xdb_reopen(ob_xdb *db, int *changed, char *err) OB_WUR;
+unsigned long ob_xdb_doc_count(ob_xdb *db);
+unsigned long ob_xdb_revision(ob_xdb *db);
+ob_status ob_xdb_get_meta(ob_xdb *db, const char *key, ob_buf *out, char *err) OB_WUR;
+/* BM25 parameters (defaults 1.2 / 0.75). */
+void ob_xdb_set_bm25(ob_xdb *db, double k1, double b);
+
+/* --- queries --- */
+ob_xquery *ob_xquery_new(void); /* caller frees with ob_xquery_free() */
+void ob_xquery_free(ob_xquery *q);
+/* Adds one weighted clause, OR-ed with the others. n > 1 terms are
+ * combined with OP_SYNONYM (they count as one term). */
+void ob_xquery_add(ob_xquery *q, const char *const *terms, size_t n, double scale);
+/* Boolean filter: terms of the same group are OR-ed, groups AND-ed. */
+void ob_xquery_filter(ob_xquery *q, const char *term, int group);
+size_t ob_xquery_size(const ob_xquery *q);
+
+struct ob_xhit {
+  unsigned docid;
+  double score;
+  char *data;  /* the document's data record; owned by the result */
+  size_t data_len;
+};
+
+typedef struct ob_xresults {
+  unsigned long total; /* estimated number of matches */
+  size_t n;
+  struct ob_xhit *hits;
+} ob_xresults;
+
+/* Runs q; at most collapse_max hits per value in slot collapse_slot
+ * (collapse_max 0 = no collapsing). Retries once after reopening when the
+ * index moved under the reader. Caller frees res with ob_xresults_free(). */
+ob_status ob_xdb_search(ob_xdb *db, const ob_xquery *q, size_t offset, size_t limit,
+                        unsigned collapse_slot, unsigned collapse_max, ob_xresults *res,
+                        char *err) OB_WUR;
+/* Every document indexed by a boolean term, in docid order (offset 0,
+ * up to limit). */
+ob_status ob_xdb_by_term(ob_xdb *db, const char *term, size_t limit, ob_xresults *res,
+                         char *err) OB_WUR;
+void ob_xresults_free(ob_xresults *res);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
