@@ -15,7 +15,7 @@
  * held-out queries (tests/quality), not only on the ones tuned on. */
 const ob_weights ob_weights_default = {
   .uni = 1.0, .bi = 1.0, .word = 0.3, .syn = 0.2, .latin = 1.0,
-  .k1 = 1.2, .b = 0.75, .per_doc = 2,
+  .k1 = 1.2, .b = 0.75, .per_doc = 2, .stop = 1,
 };
 
 ob_status ob_query_check(const char *q, size_t n, char *err)
@@ -96,6 +96,8 @@ ob_status ob_query_build(const ob_text *t, const char *q, size_t n, const ob_wei
     goto out;
   for (size_t i = 0; i < c.n; i++) {
     const char *term = c.v[i].term;
+    if (w->stop && c.v[i].kind != OB_TOK_LATIN && ob_text_is_stop(t, term, strlen(term)))
+      continue;
     switch (c.v[i].kind) {
     case OB_TOK_CJK1:
       ob_xquery_add(xq, &term, 1, w->uni);

@@ -30,6 +30,7 @@ typedef struct ob_weights {
   double latin; /* Latin words and numbers */
   double k1, b; /* BM25 */
   unsigned per_doc; /* hits per document kept (collapse), 0 = all */
+  int stop;         /* drop query stop words */
 } ob_weights;
 
 extern const ob_weights ob_weights_default;

@@ -40,6 +40,7 @@ struct ob_text {
   struct syn_entry *syn[SYN_BUCKETS];
   char ***groups; /* each a NULL-terminated word array */
   size_t ngroups;
+  struct syn_entry *stop[SYN_BUCKETS]; /* query stop list */
 };
 
 static uint32_t hash_bytes(const char *s, size_t n)
@@ -63,6 +64,25 @@ static void syn_put(ob_text *t, const char *w, size_t group)
   e->group = group;
   e->next = t->syn[b];
   t->syn[b] = e;
+}
+
+static void set_put(struct syn_entry **set, const char *w)
+{
+  uint32_t b = hash_bytes(w, strlen(w)) % SYN_BUCKETS;
+  struct syn_entry *e = ob_xmalloc(sizeof *e);
+  e->word = ob_xstrdup(w);
+  e->group = 0;
+  e->next = set[b];
+  set[b] = e;
+}
+
+int ob_text_is_stop(const ob_text *t, const char *word, size_t len)
+{
+  uint32_t b = hash_bytes(word, len) % SYN_BUCKETS;
+  for (struct syn_entry *e = t->stop[b]; e; e = e->next)
+    if (strlen(e->word) == len && memcmp(e->word, word, len) == 0)
+      return 1;
+  return 0;
 }
 
 const char *const *ob_text_synonyms(const ob_text *t, const char *word, size_t len)
@@ -99,7 +119,7 @@ static ob_status norm_word(ob_text *t, const char *w, ob_buf *out, char *err)
   return ob_text_normalize(t, w, strlen(w), out, NULL, err);
 }
 
-static ob_status load_lexicon(ob_text *t, const char *path, char *err)
+static ob_status load_words(ob_text *t, const char *path, int stop, char *err)
 {
   FILE *f = fopen(path, "r");
   if (!f)
@@ -118,7 +138,10 @@ static ob_status load_lexicon(ob_text *t, const char *path, char *err)
       st = ob_fail(err, OB_EINPUT, "%s:%u: invalid word", path, lineno);
       break;
     }
-    lex_add(t, nb.data);
+    if (stop)
+      set_put(t->stop, nb.data);
+    else
+      lex_add(t, nb.data);
   }
   ob_buf_free(&nb);
   fclose(f);
@@ -202,7 +225,10 @@ ob_status ob_text_new(const char *lang_dir, ob_text **out, char *err)
   t->fconf->en_sseg = 0;
 
   snprintf(path, sizeof path, "%s/ops.dic", lang_dir);
-  if ((st = load_lexicon(t, path, err)) != OB_OK)
+  if ((st = load_words(t, path, 0, err)) != OB_OK)
+    goto out;
+  snprintf(path, sizeof path, "%s/stopwords.txt", lang_dir);
+  if ((st = load_words(t, path, 1, err)) != OB_OK)
     goto out;
   snprintf(path, sizeof path, "%s/synonyms.txt", lang_dir);
   if ((st = load_synonyms(t, path, err)) != OB_OK)
@@ -228,6 +254,15 @@ void ob_text_free(ob_text *t)
     friso_free_config(t->fconf);
   for (size_t b = 0; b < SYN_BUCKETS; b++) {
     struct syn_entry *e = t->syn[b];
+    while (e) {
+      struct syn_entry *n = e->next;
+      free(e->word);
+      free(e);
+      e = n;
+    }
+  }
+  for (size_t b = 0; b < SYN_BUCKETS; b++) {
+    struct syn_entry *e = t->stop[b];
     while (e) {
       struct syn_entry *n = e->next;
       free(e->word);

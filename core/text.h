@@ -25,7 +25,7 @@ typedef struct ob_text ob_text;
 /* Longest token kept, in bytes; longer Latin runs are truncated. */
 #define OB_TOKEN_MAX 64
 
-/* Loads the language resources from lang_dir (ops.dic, synonyms.txt).
+/* Loads the language resources from lang_dir (ops.dic, synonyms.txt, stopwords.txt).
  * lang_dir NULL uses OB_LANG_DIR (compiled in). Caller frees with
  * ob_text_free(). */
 ob_status ob_text_new(const char *lang_dir, ob_text **out, char *err) OB_WUR;
@@ -63,6 +63,9 @@ ob_status ob_text_tokenize(const ob_text *t, const char *norm, size_t n, ob_toke
 /* The synonym group of a normalised word: a NULL-terminated array of the
  * group's words (including the word itself), or NULL. Borrowed from t. */
 const char *const *ob_text_synonyms(const ob_text *t, const char *word, size_t len);
+
+/* True when a normalised token is on the query stop list (stopwords.txt). */
+int ob_text_is_stop(const ob_text *t, const char *word, size_t len);
 
 #ifdef __cplusplus
 }

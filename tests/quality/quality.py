@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Search-quality test (ctest label `quality`).
+
+Scores the engine on the anchor corpus (tests/quality/anchor, the source
+split into clauses, indexed as it is) and the product on the bundled
+handbook, each with three query sets:
+
+  dev-tune   the first 45 dev queries  (the only ones weights were tuned on)
+  dev-hold   the last 45 dev queries   (held out)
+  fresh      80 queries written independently of the dev set (held out)
+
+Prints S@k / S@1 / MRR@10 for each and fails when a figure falls under
+its floor in FLOORS (set just under what is reached; raise as it improves).
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import evaluate  # noqa: E402  (the scorer from shared/eval, copied)
+
+# (corpus, query set) -> floors for S@k and S@1
+FLOORS = {
+    ("anchor", "dev-tune"): (0.78, 0.52),
+    ("anchor", "dev-hold"): (0.70, 0.46),
+    ("anchor", "fresh"): (0.70, 0.69),
+    ("handbook", "dev-tune"): (0.0, 0.0),
+    ("handbook", "dev-hold"): (0.0, 0.0),
+    ("handbook", "fresh"): (0.0, 0.0),
+}
+
+
+def split_sets(workdir):
+    dev = [l for l in open(os.path.join(HERE, "dev.jsonl"), encoding="utf-8") if l.strip()]
+    sets = {}
+    for name, lines in (("dev-tune", dev[:45]), ("dev-hold", dev[45:])):
+        path = os.path.join(workdir, name + ".jsonl")
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.writelines(lines)
+        sets[name] = path
+    sets["fresh"] = os.path.join(HERE, "fresh.jsonl")
+    return sets
+
+
+def main():
+    if len(sys.argv) != 4:
+        sys.exit("usage: quality.py OPSBOOK_INDEX EVALRUN HANDBOOK_DIR")
+    indexer, evalrun, handbook = sys.argv[1:]
+    failed = []
+    with tempfile.TemporaryDirectory() as work:
+        sets = split_sets(work)
+        for corpus, folder in (("anchor", os.path.join(HERE, "anchor")), ("handbook", handbook)):
+            if not os.path.isdir(folder):
+                print(f"SKIPPED {corpus}: {folder} missing")
+                continue
+            db = os.path.join(work, "db-" + corpus)
+            r = subprocess.run([indexer, "--handbook", folder, "--db", db],
+                               capture_output=True, text=True)
+            if r.returncode not in (0, 1):
+                sys.exit(f"indexing {folder} failed: {r.stderr}")
+            for name, qpath in sets.items():
+                run = subprocess.run([evalrun, "--db", db, "--queries", qpath],
+                                     capture_output=True, text=True, check=True).stdout
+                queries = evaluate.read_jsonl(qpath)
+                runs = [json.loads(l) for l in run.splitlines() if l.strip()]
+                rows, agg = evaluate.score(queries, runs, [])
+                sk, s1 = FLOORS[(corpus, name)]
+                ok = agg["S@k"] >= sk and agg["S@1"] >= s1
+                print(f"{corpus:9s} {name:9s} n={agg['n']:3d} S@k={agg['S@k']:.3f} "
+                      f"S@1={agg['S@1']:.3f} MRR@10={agg['MRR@10']:.3f} "
+                      f"floor S@k>={sk:.2f} S@1>={s1:.2f} {'ok' if ok else 'BELOW FLOOR'}")
+                if not ok:
+                    failed.append(f"{corpus}/{name}")
+                    for row in rows:
+                        if not row["succ_k"]:
+                            print(f"    miss {row['id']} rank={row['rank']} {row['q']}")
+    if failed:
+        print(f"quality below floor: {', '.join(failed)}")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
