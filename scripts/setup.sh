@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 PKGS=(cmake make g++ gcc pkg-config python3
       libxapian-dev libcmark-dev libmicrohttpd-dev zlib1g-dev libjansson-dev
       libfriso-dev friso-dict libopencc-dev libopencc-data libutf8proc-dev)
-if [ "${OB_BROWSER_TESTS:-1}" = 1 ]; then
+if [ "${OB_BROWSER_TESTS:-0}" = 1 ]; then
   PKGS+=(chromium fonts-noto-cjk nodejs npm)
 fi
 
