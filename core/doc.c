@@ -136,7 +136,11 @@ static void collect_slots(const char *s, ob_strv *slots)
     for (size_t i = 0; i < slots->n; i++)
       if (strlen(slots->v[i]) == n && memcmp(slots->v[i], p + 2, n) == 0)
         dup = 1;
-    if (!dup && n > 0 && n <= 48 && !memchr(p + 2, '{', n) && !memchr(p + 2, ' ', n))
+    /* names are 1-16 characters without braces or white space */
+    int ok = n > 0 && ob_utf8_count(p + 2, n) <= 16;
+    for (size_t i = 0; ok && i < n; i++)
+      ok = !strchr("{} \t\r\n", p[2 + i]);
+    if (!dup && ok)
       ob_strv_push(slots, p + 2, n);
     p = e + 2;
   }

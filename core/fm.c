@@ -42,6 +42,16 @@ static const char *skip_ws(const char *p, const char *e)
   return p;
 }
 
+/* True when a quote at s opens a quoted string: at the start of the value
+ * or, in a flow list, of an item. Elsewhere (it's) it is a plain character. */
+static int quote_opens(const char *p, const char *s)
+{
+  const char *b = s;
+  while (b > p && b[-1] == ' ')
+    b--;
+  return b == p || (*p == '[' && (b[-1] == '[' || b[-1] == ','));
+}
+
 /* Strips a trailing comment (" #...") outside quotes and trailing spaces. */
 static const char *value_end(const char *p, const char *e)
 {
@@ -50,7 +60,7 @@ static const char *value_end(const char *p, const char *e)
     if (q) {
       if (*s == q)
         q = 0;
-    } else if (*s == '"' || *s == '\'') {
+    } else if ((*s == '"' || *s == '\'') && quote_opens(p, s)) {
       q = *s;
     } else if (*s == '#' && (s == p || s[-1] == ' ')) {
       e = s;
@@ -122,7 +132,7 @@ static int flow_list(const char *p, const char *e, ob_strv *v, ob_buf *tmp, cons
     while (p < e && (q || *p != ',')) {
       if (q && *p == q)
         q = 0;
-      else if (!q && (*p == '"' || *p == '\''))
+      else if (!q && p == s && (*p == '"' || *p == '\''))
         q = *p;
       p++;
     }
@@ -173,7 +183,9 @@ ob_status ob_fm_parse(const char *src, size_t len, ob_fm *fm, char *err)
   unsigned line = 1;
   ob_strv *open_list = NULL; /* the key whose block list we are in */
   ob_strv ignored = {0};     /* items of an unknown key's block list */
+  ob_strv keys = {0};        /* known keys seen so far */
 
+  fm->body_line = 1; /* also without front matter: the body is the file */
   /* a UTF-8 BOM is tolerated */
   if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
     p += 3;
@@ -257,9 +269,14 @@ ob_status ob_fm_parse(const char *src, size_t len, ob_fm *fm, char *err)
       char **fs = field_str(fm, p, klen);
       ob_strv *fl = field_list(fm, p, klen);
       open_list = NULL;
-      if ((fs && *fs) || (fl && fl->n)) {
-        why = "duplicate key";
-        goto fail;
+      if (fs || fl) {
+        for (size_t i = 0; i < keys.n; i++) {
+          if (strlen(keys.v[i]) == klen && memcmp(keys.v[i], p, klen) == 0) {
+            why = "duplicate key";
+            goto fail;
+          }
+        }
+        ob_strv_push(&keys, p, klen);
       }
       if (v < ve && (*v == '&' || *v == '*' || *v == '|' || *v == '>' || *v == '{')) {
         why = "anchors, block scalars and maps are not supported";
@@ -299,6 +316,7 @@ fail:
   ob_fm_clear(fm);
 out:
   ob_strv_clear(&ignored);
+  ob_strv_clear(&keys);
   ob_buf_free(&tmp);
   return st;
 }

@@ -240,7 +240,8 @@ ob_status ob_snippet(const ob_text *t, const char *text, size_t len, const ob_st
   if (hl && hl->n && norm.len)
     if ((st = ob_text_tokenize(t, norm.data, norm.len, mark, &c)))
       goto out;
-  qsort(c.v, c.n, sizeof *c.v, cmp_span);
+  if (c.n) /* qsort(NULL, 0, ...) is undefined behaviour */
+    qsort(c.v, c.n, sizeof *c.v, cmp_span);
   /* merge overlapping and touching spans into whole highlighted runs */
   size_t m = 0;
   for (size_t i = 0; i < c.n; i++) {
