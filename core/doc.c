@@ -44,6 +44,7 @@ void ob_doc_free(ob_doc *d)
     free(d->sections[i].heading);
     free(d->sections[i].anchor);
     free(d->sections[i].text);
+    ob_strv_clear(&d->sections[i].symptoms);
   }
   free(d->sections);
   free(d);
@@ -115,6 +116,8 @@ static void add_section(struct builder *b, const char *heading, int level, unsig
   s->anchor = ob_xstrdup(anchor);
   s->text = NULL;
   s->line = line;
+  s->symptoms.v = NULL;
+  s->symptoms.n = 0;
   d->nsections++;
 }
 
@@ -144,6 +147,39 @@ static void collect_slots(const char *s, ob_strv *slots)
       ob_strv_push(slots, p + 2, n);
     p = e + 2;
   }
+}
+
+/* A section's own everyday wordings: an HTML comment
+ * `<!-- symptoms: 机房太热; 空调坏了 -->` (items separated by ; or ；).
+ * Returns 1 when lit is such a comment. */
+static int section_symptoms(const char *lit, ob_strv *out)
+{
+  static const char key[] = "symptoms:";
+  if (!lit || strncmp(lit, "<!--", 4) != 0)
+    return 0;
+  const char *p = lit + 4;
+  while (*p == ' ' || *p == '\n' || *p == '\t')
+    p++;
+  if (strncmp(p, key, sizeof key - 1) != 0)
+    return 0;
+  p += sizeof key - 1;
+  const char *end = strstr(p, "-->");
+  if (!end)
+    return 0;
+  while (p < end) {
+    const char *q = p;
+    while (q < end && *q != ';' && *q != '\n' && strncmp(q, "\xEF\xBC\x9B", 3) != 0)
+      q++;
+    const char *a = p, *b = q;
+    while (a < b && (*a == ' ' || *a == '\t'))
+      a++;
+    while (b > a && (b[-1] == ' ' || b[-1] == '\t' || b[-1] == '\r'))
+      b--;
+    if (b > a && out->n < 32)
+      ob_strv_push(out, a, (size_t)(b - a));
+    p = q < end ? q + (*q == ';' || *q == '\n' ? 1 : 3) : end;
+  }
+  return 1;
 }
 
 static char *take(char **s)
@@ -275,6 +311,9 @@ ob_status ob_doc_parse(const char *relpath, const char *src, size_t len, ob_doc 
       if (ct == CMARK_NODE_PARAGRAPH || ct == CMARK_NODE_HEADING) {
         inline_text(c, &b.text);
         if (ob_buf_putc(&b.text, '\n')) { /* cannot overflow: caps are 2x the file cap */ }
+      } else if (ct == CMARK_NODE_HTML_BLOCK && section_symptoms(cmark_node_get_literal(c),
+                                     &d->sections[d->nsections - 1].symptoms)) {
+        /* metadata comment: indexed, never shown */
       } else if (ct == CMARK_NODE_CODE_BLOCK || ct == CMARK_NODE_HTML_BLOCK) {
         const char *l = cmark_node_get_literal(c);
         if (l)

@@ -31,6 +31,7 @@ struct ob_section {
   char *anchor;   /* "s1", "s2", ...; "" for the lead */
   char *text;     /* plain text of the section (headings excluded) */
   unsigned line;  /* 1-based line of the heading in the file */
+  ob_strv symptoms; /* from a `<!-- symptoms: a; b -->` comment in the section */
 };
 
 /* Front matter as parsed; every field may be NULL/empty when absent. */

@@ -230,16 +230,24 @@ ob_status ob_index_put_doc(ob_xwriter *w, const ob_text *t, const ob_doc *d, siz
   }
   for (size_t i = 0; i < d->nsections; i++) {
     const struct ob_section *s = &d->sections[i];
-    /* an empty lead section is no answer to anything, unless it is all */
-    if (s->level == 0 && !*s->text && d->nsections > 1)
+    /* an empty section (a lead before the first heading, a heading whose
+     * content is all in subsections) answers nothing, unless it is all */
+    if (!*s->text && d->nsections > 1)
       continue;
     xd = ob_xdoc_new();
     if ((st = index_text(t, xd, d->title, OB_WDF_TITLE, &norm, err)) ||
         (st = index_text(t, xd, s->heading, OB_WDF_HEADING, &norm, err)) ||
         (st = index_text(t, xd, s->text, OB_WDF_BODY, &norm, err)))
       goto out;
+    /* a document's symptoms lead to it as a whole: at full weight when it
+     * has one entry, lightly on each entry otherwise; a section's own
+     * symptoms lead to that section */
+    unsigned dw = d->nsections > 1 ? OB_WDF_DOC_SYMPTOM : OB_WDF_SYMPTOM;
     for (size_t k = 0; k < d->symptoms.n; k++)
-      if ((st = index_text(t, xd, d->symptoms.v[k], OB_WDF_SYMPTOM, &norm, err)))
+      if ((st = index_text(t, xd, d->symptoms.v[k], dw, &norm, err)))
+        goto out;
+    for (size_t k = 0; k < s->symptoms.n; k++)
+      if ((st = index_text(t, xd, s->symptoms.v[k], OB_WDF_SYMPTOM, &norm, err)))
         goto out;
     for (size_t k = 0; k < d->tags.n; k++) {
       if ((st = index_text(t, xd, d->tags.v[k], OB_WDF_TAG, &norm, err)))

@@ -22,6 +22,7 @@
 #define OB_WDF_TITLE 3
 #define OB_WDF_HEADING 2
 #define OB_WDF_SYMPTOM 3
+#define OB_WDF_DOC_SYMPTOM 1 /* document symptoms on each entry of a multi-entry doc */
 #define OB_WDF_TAG 2
 #define OB_WDF_BODY 1
 #define OB_WDF_LESSON 1

@@ -81,6 +81,35 @@ static int collect(const ob_token *tok, void *vctx)
   return 0;
 }
 
+/* The index term of a word: friso words carry the W prefix, Latin words
+ * (indexed as LATIN tokens) carry none. */
+static void word_term(const char *word, char *out, size_t outsz)
+{
+  int latin = 1;
+  for (const char *p = word; *p && latin; p++)
+    latin = ((unsigned char)*p < 0x80);
+  snprintf(out, outsz, "%s%s", latin ? "" : OB_P_WORD, word);
+}
+
+/* A word's synonym group as one OP_SYNONYM clause at the synonym weight. */
+static void add_synonyms(const ob_text *t, const char *term, const ob_weights *w,
+                         ob_xquery *xq, ob_strv *hl)
+{
+  const char *const *syn = ob_text_synonyms(t, term, strlen(term));
+  if (!syn || w->syn <= 0)
+    return;
+  const char *terms[32];
+  char bufs[32][OB_TOKEN_MAX + 8];
+  size_t k = 0;
+  for (; syn[k] && k < 32; k++) {
+    word_term(syn[k], bufs[k], sizeof bufs[k]);
+    terms[k] = bufs[k];
+    if (hl && strcmp(syn[k], term) != 0)
+      ob_strv_push(hl, syn[k], strlen(syn[k]));
+  }
+  ob_xquery_add(xq, terms, k, w->syn);
+}
+
 ob_status ob_query_build(const ob_text *t, const char *q, size_t n, const ob_weights *w,
                          ob_xquery *xq, ob_strv *hl, char *err)
 {
@@ -113,6 +142,7 @@ ob_status ob_query_build(const ob_text *t, const char *q, size_t n, const ob_wei
       ob_xquery_add(xq, &term, 1, w->latin);
       if (hl)
         ob_strv_push(hl, term, strlen(term));
+      add_synonyms(t, term, w, xq, hl);
       break;
     case OB_TOK_WORD: {
       char wt[OB_TOKEN_MAX + 8];
@@ -122,19 +152,7 @@ ob_status ob_query_build(const ob_text *t, const char *q, size_t n, const ob_wei
         ob_xquery_add(xq, &one, 1, w->word);
       if (hl)
         ob_strv_push(hl, term, strlen(term));
-      const char *const *syn = ob_text_synonyms(t, term, strlen(term));
-      if (syn && w->syn > 0) {
-        const char *terms[32];
-        char bufs[32][OB_TOKEN_MAX + 8];
-        size_t k = 0;
-        for (; syn[k] && k < 32; k++) {
-          snprintf(bufs[k], sizeof bufs[k], "%s%s", OB_P_WORD, syn[k]);
-          terms[k] = bufs[k];
-          if (hl && strcmp(syn[k], term) != 0)
-            ob_strv_push(hl, syn[k], strlen(syn[k]));
-        }
-        ob_xquery_add(xq, terms, k, w->syn);
-      }
+      add_synonyms(t, term, w, xq, hl);
       break;
     }
     }

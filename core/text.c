@@ -223,6 +223,7 @@ ob_status ob_text_new(const char *lang_dir, ob_text **out, char *err)
   t->fconf->add_syn = 0;
   t->fconf->clr_stw = 0;
   t->fconf->en_sseg = 0;
+  t->fconf->max_len = 7; /* lexicon words such as 服务水平协议 are longer than 5 */
 
   snprintf(path, sizeof path, "%s/ops.dic", lang_dir);
   if ((st = load_words(t, path, 0, err)) != OB_OK)
