@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* memmem */
 /* search.c - query building, searching and snippets. */
 #include "search.h"
 
@@ -186,22 +187,36 @@ static size_t orig_end(const struct sctx *c, size_t norm_end)
   return c->map[norm_end];
 }
 
-static int mark(const ob_token *tok, void *vctx)
+static int ascii_alnum(unsigned char c)
 {
-  struct sctx *c = vctx;
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* Marks every occurrence of each highlight term in the normalised text.
+ * A substring search (no segmentation) is enough here and far cheaper
+ * than running friso over every hit; Latin terms must stand alone. */
+static void mark_all(struct sctx *c, const char *norm)
+{
   for (size_t i = 0; i < c->hl->n; i++) {
     const char *h = c->hl->v[i];
-    if (strlen(h) == tok->len && memcmp(h, tok->s, tok->len) == 0) {
+    size_t hn = strlen(h);
+    int latin = hn && (unsigned char)h[0] < 0x80;
+    if (!hn)
+      continue;
+    for (const char *p = norm; (p = memmem(p, c->norm_len - (size_t)(p - norm), h, hn));
+         p += hn) {
+      size_t at = (size_t)(p - norm);
+      if (latin && ((at > 0 && ascii_alnum((unsigned char)norm[at - 1])) ||
+                    (at + hn < c->norm_len && ascii_alnum((unsigned char)norm[at + hn]))))
+        continue;
       if (c->n >= 4096)
-        return 1;
+        return;
       c->v = ob_xrealloc(c->v, (c->n + 1) * sizeof *c->v);
-      c->v[c->n].s = c->map[tok->start];
-      c->v[c->n].e = orig_end(c, tok->end);
+      c->v[c->n].s = c->map[at];
+      c->v[c->n].e = orig_end(c, at + hn);
       c->n++;
-      break;
     }
   }
-  return 0;
 }
 
 static int cmp_span(const void *a, const void *b)
@@ -256,8 +271,7 @@ ob_status ob_snippet(const ob_text *t, const char *text, size_t len, const ob_st
   c.map = (const size_t *)map.data;
   c.norm_len = norm.len;
   if (hl && hl->n && norm.len)
-    if ((st = ob_text_tokenize(t, norm.data, norm.len, mark, &c)))
-      goto out;
+    mark_all(&c, norm.data);
   if (c.n) /* qsort(NULL, 0, ...) is undefined behaviour */
     qsort(c.v, c.n, sizeof *c.v, cmp_span);
   /* merge overlapping and touching spans into whole highlighted runs */
@@ -420,9 +434,8 @@ void ob_search_result_free(ob_search_result *r)
   memset(r, 0, sizeof *r);
 }
 
-void ob_search_hit_json(ob_jw *w, const struct ob_hit *h)
+void ob_search_hit_fields(ob_jw *w, const struct ob_hit *h)
 {
-  ob_jw_obj(w);
   ob_jw_kstr(w, "id", h->id);
   ob_jw_kstr(w, "type", h->type);
   ob_jw_kstr(w, "title", h->title);
@@ -444,5 +457,4 @@ void ob_search_hit_json(ob_jw *w, const struct ob_hit *h)
     s = nl ? nl + 1 : s + n;
   }
   ob_jw_arr_end(w);
-  ob_jw_obj_end(w);
 }

@@ -74,10 +74,11 @@ ob_status ob_search_run(ob_xdb *db, const ob_text *t, const char *q, size_t qlen
                         const ob_search_opts *o, ob_search_result *r, char *err) OB_WUR;
 void ob_search_result_free(ob_search_result *r);
 
-/* Writes one hit as a JSON object (id, type, title, section, category,
- * path, snippet, score, slots) through w. */
+/* Writes one hit's fields (id, type, title, section, anchor, category,
+ * path, snippet, score, slots) into the JSON object the caller opened, so
+ * the caller can add its own fields before closing it. */
 struct ob_jw;
-void ob_search_hit_json(struct ob_jw *w, const struct ob_hit *h);
+void ob_search_hit_fields(struct ob_jw *w, const struct ob_hit *h);
 
 #ifdef __cplusplus
 }

@@ -32,6 +32,8 @@ struct syn_entry {
 };
 
 #define SYN_BUCKETS 1024
+#define TRAD_LO 0x3400
+#define TRAD_HI 0xFAFF
 
 struct ob_text {
   opencc_t cc;
@@ -41,6 +43,8 @@ struct ob_text {
   char ***groups; /* each a NULL-terminated word array */
   size_t ngroups;
   struct syn_entry *stop[SYN_BUCKETS]; /* query stop list */
+  /* code points that t2s changes; text without any skips OpenCC */
+  unsigned char trad[(TRAD_HI - TRAD_LO + 1) / 8 + 1];
 };
 
 static uint32_t hash_bytes(const char *s, size_t n)
@@ -197,6 +201,48 @@ static ob_status load_synonyms(ob_text *t, const char *path, char *err)
   return st;
 }
 
+/* Converts every ideograph alone (one a line) once, and remembers the
+ * ones t2s changes: most text has none of them and then needs no OpenCC
+ * pass at all, which is most of the cost of normalising. */
+static ob_status build_trad_set(ob_text *t, char *err)
+{
+  ob_buf all;
+  ob_status st = OB_OK;
+  ob_buf_init(&all, (size_t)8 << 20);
+  for (uint32_t cp = TRAD_LO; cp <= TRAD_HI; cp++) {
+    char u[4];
+    size_t l = ob_utf8_encode(cp, u);
+    if ((st = ob_buf_append(&all, u, l)) || (st = ob_buf_putc(&all, '\n')))
+      goto out;
+  }
+  char *conv = opencc_convert_utf8(t->cc, all.data, all.len);
+  if (!conv) {
+    st = ob_fail(err, OB_EINTERNAL, "OpenCC: %s", opencc_error());
+    goto out;
+  }
+  const char *a = all.data, *b = conv;
+  for (uint32_t cp = TRAD_LO; cp <= TRAD_HI && *a && *b; cp++) {
+    const char *ae = strchr(a, '\n'), *be = strchr(b, '\n');
+    if (!ae || !be)
+      break;
+    if (ae - a != be - b || memcmp(a, b, (size_t)(ae - a)) != 0)
+      t->trad[(cp - TRAD_LO) / 8] |= (unsigned char)(1u << ((cp - TRAD_LO) % 8));
+    a = ae + 1;
+    b = be + 1;
+  }
+  opencc_convert_utf8_free(conv);
+out:
+  ob_buf_free(&all);
+  return st;
+}
+
+static int is_trad(const ob_text *t, uint32_t cp)
+{
+  if (cp < TRAD_LO || cp > TRAD_HI)
+    return cp >= 0x20000 && cp <= 0x3134F; /* rare extensions: let OpenCC decide */
+  return (t->trad[(cp - TRAD_LO) / 8] >> ((cp - TRAD_LO) % 8)) & 1;
+}
+
 ob_status ob_text_new(const char *lang_dir, ob_text **out, char *err)
 {
   ob_text *t = ob_xcalloc(1, sizeof *t);
@@ -212,6 +258,8 @@ ob_status ob_text_new(const char *lang_dir, ob_text **out, char *err)
     st = ob_fail(err, OB_EIO, "OpenCC t2s: %s", opencc_error());
     goto out;
   }
+  if ((st = build_trad_set(t, err)) != OB_OK)
+    goto out;
   t->friso = friso_new();
   t->fconf = friso_new_config();
   if (friso_init_from_ifile(t->friso, t->fconf, (fstring)OB_FRISO_INI) != 1) {
@@ -317,6 +365,7 @@ ob_status ob_text_normalize(const ob_text *t, const char *s, size_t n, ob_buf *o
   ob_buf tmp, tmap;
   ob_status st = OB_OK;
   char *conv = NULL;
+  int need_cc = 0;
   ob_buf_init(&tmp, out->max);
   ob_buf_init(&tmap, (size_t)-1);
 
@@ -330,6 +379,11 @@ ob_status ob_text_normalize(const ob_text *t, const char *s, size_t n, ob_buf *o
     size_t before = tmp.len;
     if ((st = fold_cp(cp, p + i, l, &tmp)) != OB_OK)
       goto out;
+    if (!need_cc && tmp.len > before) {
+      uint32_t fc;
+      size_t fl = ob_utf8_decode((const unsigned char *)tmp.data + before, tmp.len - before, &fc);
+      need_cc = fl > 0 && is_trad(t, fc);
+    }
     if (map && (st = map_push(&tmap, i, tmp.len - before)) != OB_OK)
       goto out;
     i += l;
@@ -341,6 +395,15 @@ ob_status ob_text_normalize(const ob_text *t, const char *s, size_t n, ob_buf *o
    * byte map stays valid only when the length is unchanged, which holds
    * for t2s in practice; otherwise map every byte to its old position
    * proportionally (highlights may then be off by a character). */
+  if (!need_cc) { /* nothing traditional: the folded text is final */
+    if ((st = ob_buf_append(out, tmp.data, tmp.len)) != OB_OK) {
+      ob_fail(err, st, "text too long");
+      goto out;
+    }
+    if (map && (st = ob_buf_append(map, tmap.data, tmap.len)) != OB_OK)
+      goto out;
+    goto out;
+  }
   conv = opencc_convert_utf8(t->cc, tmp.data, tmp.len);
   if (!conv) {
     st = ob_fail(err, OB_EINTERNAL, "OpenCC: %s", opencc_error());

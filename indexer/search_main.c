@@ -109,8 +109,11 @@ int main(int argc, char **argv)
     ob_jw_kint(&w, "total", (int64_t)r.total);
     ob_jw_key(&w, "results");
     ob_jw_arr(&w);
-    for (size_t i = 0; i < r.n; i++)
-      ob_search_hit_json(&w, &r.hits[i]);
+    for (size_t i = 0; i < r.n; i++) {
+      ob_jw_obj(&w);
+      ob_search_hit_fields(&w, &r.hits[i]);
+      ob_jw_obj_end(&w);
+    }
     ob_jw_arr_end(&w);
     ob_jw_obj_end(&w);
     if (ob_jw_status(&w) == OB_OK)

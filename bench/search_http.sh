@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Load-tests GET /api/search with wrk: rotating queries, Accept-Encoding: gzip,
+# 16 connections for 10 s; prints requests/s and p50/p99 latency.
+#
+# usage: bench/search_http.sh [URL]
+#   URL    a running server, e.g. http://127.0.0.1:8080 (loopback or your own
+#          test host only). Without it, the script indexes the bundled
+#          handbook (or tests/quality/anchor while handbook/ is empty) into a
+#          temporary db and starts build/bin/opsbook-serve on a free port.
+# Builds nothing. Environment: OB_BIN (default build/bin), OB_BENCH_DURATION
+# (10s), OB_BENCH_CONNECTIONS (16), OB_BENCH_THREADS (2, wrk's threads).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+command -v wrk >/dev/null || { echo "bench: wrk is not installed (apt-get install wrk)" >&2; exit 2; }
+BIN=${OB_BIN:-build/bin}
+DURATION=${OB_BENCH_DURATION:-10s}
+CONNS=${OB_BENCH_CONNECTIONS:-16}
+WRK_THREADS=${OB_BENCH_THREADS:-2}
+URL=${1:-}
+tmp=$(mktemp -d)
+pid=""
+cleanup() {
+  if [ -n "$pid" ]; then kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+if [ -z "$URL" ]; then
+  for b in opsbook-index opsbook-serve; do
+    [ -x "$BIN/$b" ] || { echo "bench: $BIN/$b is missing; build first (this script builds nothing)" >&2; exit 2; }
+  done
+  handbook=handbook
+  if [ -z "$(find "$handbook" -name '*.md' -not -path '*/_*' 2>/dev/null | head -1)" ]; then
+    handbook=tests/quality/anchor
+  fi
+  "$BIN/opsbook-index" --handbook "$handbook" --db "$tmp/db" >/dev/null 2>&1
+  "$BIN/opsbook-serve" --db "$tmp/db" --handbook "$handbook" --listen 127.0.0.1:0 \
+    2>"$tmp/serve.log" &
+  pid=$!
+  for _ in $(seq 100); do
+    URL=$(sed -n 's/^listening on \(http:[^ ]*\)$/\1/p' "$tmp/serve.log" | head -1)
+    [ -n "$URL" ] && break
+    kill -0 "$pid" 2>/dev/null || { cat "$tmp/serve.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  [ -n "$URL" ] || { echo "bench: the server did not start" >&2; exit 1; }
+  echo "bench: serving $handbook at $URL"
+fi
+
+cat >"$tmp/search.lua" <<'LUA'
+-- rotate everyday queries over /api/search; count non-200 answers
+local queries = {
+  "机房温度", "客户说宽带修了好几次还是断", "第一次上门要先说什么", "故障处理流程",
+  "服务器维护", "数据备份", "网络设备巡检", "用户投诉怎么回复", "UPS 电源", "值班交接",
+}
+local function enc(s)
+  return (s:gsub("[^%w%-_%.~]", function(c) return string.format("%%%02X", string.byte(c)) end))
+end
+local paths, i, bad = {}, 0, 0
+for k, q in ipairs(queries) do paths[k] = "/api/search?q=" .. enc(q) end
+wrk.headers["Accept-Encoding"] = "gzip"
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i % #paths) + 1])
+end
+response = function(status)
+  if status ~= 200 then bad = bad + 1 end
+end
+done = function(summary, latency, requests)
+  local secs = summary.duration / 1e6
+  io.write(string.format("requests/s: %.0f  (%d requests in %.1f s, errors: %d)\n",
+    summary.requests / secs, summary.requests, secs,
+    summary.errors.connect + summary.errors.read + summary.errors.write +
+    summary.errors.status + summary.errors.timeout))
+  io.write(string.format("latency p50: %.2f ms  p99: %.2f ms  max: %.2f ms\n",
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000))
+end
+LUA
+
+echo "bench: wrk -t$WRK_THREADS -c$CONNS -d$DURATION $URL/api/search (gzip, 10 queries rotating)"
+wrk -t"$WRK_THREADS" -c"$CONNS" -d"$DURATION" -s "$tmp/search.lua" "$URL" | tail -2

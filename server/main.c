@@ -1,0 +1,93 @@
+/* opsbook-serve: the HTTP JSON server. Parses flags, starts the server
+ * library (srv.h), waits for SIGINT/SIGTERM and stops it cleanly. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "srv.h"
+
+#define DRAIN_MS 10000
+
+static void usage(FILE *f)
+{
+  fputs("usage: opsbook-serve --db DIR --handbook DIR [--listen ADDR:PORT] [--web DIR]\n"
+        "                     [--threads N] [--lang DIR]\n"
+        "Serves the Opsbook handbook search as HTTP JSON (see docs/api.md).\n"
+        "  --db DIR            index folder built by opsbook-index (required)\n"
+        "  --handbook DIR      handbook folder the index was built from (required;\n"
+        "                      documents are read from it for /api/docs)\n"
+        "  --listen ADDR:PORT  address to listen on (default " OB_SRV_LISTEN_DEFAULT ");\n"
+        "                      port 0 picks a free port; IPv6 as [::1]:8080\n"
+        "  --web DIR           static files for / (default: the source tree's web/)\n"
+        "  --threads N         worker threads, 1-256 (default: number of cores)\n"
+        "  --lang DIR          language resources: ops.dic, synonyms.txt\n"
+        "  --help              this text\n"
+        "Prints 'listening on http://ADDR:PORT' to stderr when ready, then one access\n"
+        "log line per request. SIGINT/SIGTERM: finish requests in flight, exit 0.\n",
+        f);
+}
+
+int main(int argc, char **argv)
+{
+  ob_srv_opts o;
+  ob_srv *srv = NULL;
+  char err[OB_ERR_SIZE];
+  sigset_t stop;
+  int sig = 0;
+  memset(&o, 0, sizeof o);
+  o.log = stderr;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char **dst = !strcmp(a, "--db")         ? &o.db
+                       : !strcmp(a, "--handbook") ? &o.handbook
+                       : !strcmp(a, "--listen")   ? &o.listen
+                       : !strcmp(a, "--web")      ? &o.web
+                       : !strcmp(a, "--lang")     ? &o.lang
+                                                  : NULL;
+    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+      usage(stdout);
+      return 0;
+    } else if (dst && i + 1 < argc) {
+      *dst = argv[++i];
+    } else if (!strcmp(a, "--threads") && i + 1 < argc) {
+      char *end;
+      errno = 0;
+      long v = strtol(argv[++i], &end, 10);
+      if (errno || *end || v < 1 || v > OB_SRV_THREADS_MAX) {
+        fprintf(stderr, "opsbook-serve: --threads must be 1-%d\n", OB_SRV_THREADS_MAX);
+        return 2;
+      }
+      o.threads = (unsigned)v;
+    } else {
+      fprintf(stderr, "opsbook-serve: unknown or incomplete option '%s' (see --help)\n", a);
+      return 2;
+    }
+  }
+  if (!o.db || !o.handbook) {
+    fprintf(stderr, "opsbook-serve: --db and --handbook are required (see --help)\n");
+    return 2;
+  }
+  /* block the stop signals before any thread starts: the workers inherit
+   * the mask and only sigwait() below sees them */
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  if (ob_srv_start(&o, &srv, err) != OB_OK) {
+    fprintf(stderr, "opsbook-serve: %s\n", err);
+    return 1;
+  }
+  fprintf(stderr, "listening on %s\n", ob_srv_url(srv));
+  fflush(stderr);
+  while (sigwait(&stop, &sig) != 0)
+    ;
+  fprintf(stderr, "opsbook-serve: %s: finishing requests in flight\n",
+          sig == SIGINT ? "SIGINT" : "SIGTERM");
+  ob_srv_stop(srv, DRAIN_MS);
+  return 0;
+}

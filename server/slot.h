@@ -1,0 +1,52 @@
+/* slot.h - what each worker thread owns: its read-only index handle and
+ * its reusable gzip stream.
+ *
+ * libmicrohttpd runs every request of a connection on the same pool
+ * thread, so per-thread state needs no locks. A slot is created on the
+ * thread's first request (pthread key) and freed when the thread exits.
+ */
+#ifndef OB_SRV_SLOT_H
+#define OB_SRV_SLOT_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <zlib.h>
+
+#include "status.h"
+#include "xap.h"
+
+#define OB_GEN_SIZE 96
+
+struct ob_slot {
+  ob_xdb *db;             /* NULL until ob_slot_db() succeeds */
+  char name[64];          /* CURRENT name of the open index folder */
+  unsigned long revision; /* its revision after the last refresh */
+  char gen[OB_GEN_SIZE];  /* "<name>:<revision>", the index generation */
+  z_stream zs;
+  int zs_ready;
+};
+
+/* This thread's slot, created on first use. Borrowed; freed at thread
+ * exit by the key's destructor (ob_slot_free). */
+struct ob_slot *ob_slot_get(pthread_key_t key);
+/* pthread key destructor; NULL is a no-op. */
+void ob_slot_free(void *slot);
+
+/* Brings the slot's index up to date: if CURRENT names another folder
+ * (a --rebuild swapped it) the new one is opened; else the handle is
+ * reopened to the latest revision. A failed reopen, or a folder deleted
+ * between reading CURRENT and opening it, re-resolves and opens afresh. */
+ob_status ob_slot_db(struct ob_slot *s, const char *db_dir, char *err) OB_WUR;
+/* Closes the handle so the next ob_slot_db() opens afresh. */
+void ob_slot_drop(struct ob_slot *s);
+
+/* gzip-compresses n bytes with the slot's reused stream (deflateReset).
+ * On OB_OK *out is malloc'ed (caller frees) and *outlen its size. */
+ob_status ob_slot_gzip(struct ob_slot *s, const void *p, size_t n, char **out,
+                       size_t *outlen) OB_WUR;
+
+/* One-shot gzip at the given level (start-up compression of static files).
+ * Same ownership as ob_slot_gzip(). */
+ob_status ob_gzip_once(const void *p, size_t n, int level, char **out, size_t *outlen) OB_WUR;
+
+#endif

@@ -1,0 +1,316 @@
+/* srv.c - the daemon: listen socket, libmicrohttpd callbacks, lifecycle.
+ *
+ * The request context (struct ob_req) is made in the URI log callback,
+ * which libmicrohttpd calls for every request once the request line is
+ * read; it is freed in the completion callback, which also writes the
+ * access log line and the metrics.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "srv.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "index.h"
+#include "reply.h"
+#include "srv_int.h"
+
+#ifndef OB_WEB_DIR
+#define OB_WEB_DIR "web"
+#endif
+
+#define CONNECTION_TIMEOUT_S 30u
+#define CONNECTION_LIMIT 1024u
+#define PER_IP_CONNECTION_LIMIT 256u
+#define CONNECTION_MEMORY_LIMIT ((size_t)64 * 1024)
+#define LISTEN_BACKLOG 256
+
+/* ---- libmicrohttpd callbacks ---- */
+
+static char lower_ascii(char c)
+{
+  return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+}
+
+/* "%" and the hex digits a, b (given in lower case) in either case */
+static int pct(const char *p, char a, char b)
+{
+  return p[0] == '%' && p[1] && lower_ascii(p[1]) == a && lower_ascii(p[2]) == b;
+}
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+  ob_srv *s = cls;
+  struct ob_req *rq = ob_xcalloc(1, sizeof *rq);
+  rq->srv = s;
+  rq->conn = conn;
+  rq->route = OB_RT_OTHER;
+  clock_gettime(CLOCK_MONOTONIC, &rq->t0);
+  ob_buf_init(&rq->body, OB_SRV_BODY_MAX);
+  /* the raw path: decoding turns %00 into an early end of string, so
+   * NUL and backslashes are caught here, before libmicrohttpd decodes */
+  size_t k = 0;
+  for (const char *p = uri; *p && *p != '?'; p++) {
+    if (*p == '\\' || pct(p, '0', '0') || pct(p, '5', 'c'))
+      rq->raw_bad = 1;
+    if (k + 1 < sizeof rq->path) /* keep the log line one printable line */
+      rq->path[k++] = (unsigned char)*p < 0x21 || *p == 0x7f ? '?' : *p;
+  }
+  rq->path[k] = '\0';
+  atomic_fetch_add(&s->inflight, 1);
+  return rq;
+}
+
+static void access_log(ob_srv *s, const struct ob_req *rq, double ms)
+{
+  struct timespec now;
+  struct tm tm;
+  char ts[32], status[12];
+  clock_gettime(CLOCK_REALTIME, &now);
+  gmtime_r(&now.tv_sec, &tm);
+  strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+  if (rq->status)
+    snprintf(status, sizeof status, "%u", rq->status);
+  else
+    snprintf(status, sizeof status, "-");
+  /* one call per line: stdio locks the stream, lines never interleave */
+  fprintf(s->log, "%s.%03ldZ %s %s %s %zu %.2fms\n", ts, now.tv_nsec / 1000000L,
+          rq->method[0] ? rq->method : "-", rq->path, status, rq->bytes, ms);
+}
+
+static void on_done(void *cls, struct MHD_Connection *conn, void **req_cls,
+                    enum MHD_RequestTerminationCode toe)
+{
+  ob_srv *s = cls;
+  struct ob_req *rq = *req_cls;
+  struct timespec t;
+  (void)conn;
+  (void)toe;
+  if (!rq)
+    return;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  double ms = (double)(t.tv_sec - rq->t0.tv_sec) * 1e3 + (double)(t.tv_nsec - rq->t0.tv_nsec) / 1e6;
+  ob_metrics_observe(&s->metrics, rq->route, rq->status, ms);
+  if (s->log)
+    access_log(s, rq, ms);
+  ob_buf_free(&rq->body);
+  free(rq);
+  *req_cls = NULL;
+  atomic_fetch_sub(&s->inflight, 1);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
+{
+  struct ob_req *rq = *req_cls;
+  (void)cls;
+  (void)version;
+  if (!rq)
+    return MHD_NO;
+  if (!rq->started) { /* headers are in; the body (if any) follows */
+    rq->started = 1;
+    rq->url = url;
+    snprintf(rq->method, sizeof rq->method, "%s", method);
+    const char *cl =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl) {
+      char *end;
+      errno = 0;
+      unsigned long long n = strtoull(cl, &end, 10);
+      if (errno || *end || n > OB_SRV_BODY_MAX) { /* refuse before reading it */
+        rq->too_big = 1;
+        return ob_route_dispatch(rq);
+      }
+    }
+    return MHD_YES;
+  }
+  if (*upload_data_size) {
+    if (!rq->too_big && !rq->queued &&
+        ob_buf_append(&rq->body, upload_data, *upload_data_size) != OB_OK)
+      rq->too_big = 1; /* chunked: found out while reading */
+    *upload_data_size = 0;
+    return MHD_YES;
+  }
+  if (rq->queued)
+    return MHD_YES;
+  return ob_route_dispatch(rq);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+  (void)cls;
+  char msg[512];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  msg[strcspn(msg, "\r\n")] = '\0';
+  fprintf(stderr, "opsbook-serve: libmicrohttpd: %s\n", msg);
+}
+
+/* ---- the listen socket ---- */
+
+/* Binds ADDR:PORT ourselves so a taken port gives a clear message. */
+static ob_status bind_listen(const char *spec, int *fd, char *url, size_t urlsz, char *err)
+{
+  char host[256], port[8];
+  struct addrinfo hints, *ai = NULL;
+  struct sockaddr_storage sa;
+  socklen_t salen = sizeof sa;
+  ob_status st = OB_OK;
+  int f = -1, one = 1;
+  const char *colon = strrchr(spec, ':');
+  *fd = -1;
+  if (!colon || colon == spec || !colon[1] || strlen(colon + 1) > 5 ||
+      strspn(colon + 1, "0123456789") != strlen(colon + 1) || strtol(colon + 1, NULL, 10) > 65535)
+    return ob_fail(err, OB_EINPUT, "--listen %s: expected ADDR:PORT, e.g. 127.0.0.1:8080", spec);
+  size_t hl = (size_t)(colon - spec);
+  const char *h = spec;
+  if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') /* [::1]:8080 */
+    h++, hl -= 2;
+  if (hl >= sizeof host)
+    return ob_fail(err, OB_EINPUT, "--listen %s: address too long", spec);
+  memcpy(host, h, hl);
+  host[hl] = '\0';
+  snprintf(port, sizeof port, "%s", colon + 1);
+  memset(&hints, 0, sizeof hints);
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  int gai = getaddrinfo(host, port, &hints, &ai);
+  if (gai != 0)
+    return ob_fail(err, OB_EINPUT, "--listen %s: %s", spec, gai_strerror(gai));
+  if ((f = socket(ai->ai_family, SOCK_STREAM, 0)) < 0 || fcntl(f, F_SETFD, FD_CLOEXEC) != 0 ||
+      setsockopt(f, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+      (ai->ai_family == AF_INET6 &&
+       setsockopt(f, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0) ||
+      bind(f, ai->ai_addr, ai->ai_addrlen) != 0 || listen(f, LISTEN_BACKLOG) != 0 ||
+      getsockname(f, (struct sockaddr *)&sa, &salen) != 0) {
+    st = ob_fail(err, OB_EIO, "cannot listen on %s: %s", spec, strerror(errno));
+    goto out;
+  }
+  char addr[INET6_ADDRSTRLEN];
+  unsigned p;
+  if (sa.ss_family == AF_INET6) {
+    const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&sa;
+    inet_ntop(AF_INET6, &s6->sin6_addr, addr, sizeof addr);
+    p = ntohs(s6->sin6_port);
+    snprintf(url, urlsz, "http://[%s]:%u", addr, p);
+  } else {
+    const struct sockaddr_in *s4 = (const struct sockaddr_in *)&sa;
+    inet_ntop(AF_INET, &s4->sin_addr, addr, sizeof addr);
+    p = ntohs(s4->sin_port);
+    snprintf(url, urlsz, "http://%s:%u", addr, p);
+  }
+  *fd = f;
+  f = -1;
+out:
+  if (f >= 0)
+    close(f);
+  freeaddrinfo(ai);
+  return st;
+}
+
+/* ---- lifecycle ---- */
+
+ob_status ob_srv_start(const ob_srv_opts *o, ob_srv **out, char *err)
+{
+  ob_srv *s = ob_xcalloc(1, sizeof *s);
+  ob_xdb *x = NULL;
+  char path[4096];
+  struct stat sb;
+  ob_status st;
+  *out = NULL;
+  s->lfd = -1;
+  atomic_init(&s->inflight, 0);
+  ob_metrics_init(&s->metrics);
+  ob_catalog_init(&s->catalog);
+  s->log = o->log;
+
+  if (!o->db || !o->handbook) {
+    st = ob_fail(err, OB_EINPUT, "--db and --handbook are required");
+    goto fail;
+  }
+  s->db = ob_xstrdup(o->db);
+  s->handbook = ob_xstrdup(o->handbook);
+  if (stat(s->handbook, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+    st = ob_fail(err, OB_ENOTFOUND, "--handbook %s: not a folder", s->handbook);
+    goto fail;
+  }
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  unsigned threads = o->threads ? o->threads : cores > 0 ? (unsigned)cores : 1;
+  if (threads > OB_SRV_THREADS_MAX)
+    threads = OB_SRV_THREADS_MAX;
+  /* refuse to start on a missing or unreadable index */
+  if ((st = ob_index_resolve(s->db, path, sizeof path, err)) || (st = ob_xdb_open(path, &x, err)))
+    goto fail;
+  ob_xdb_close(x);
+  if ((st = ob_text_new(o->lang, &s->text, err)))
+    goto fail;
+  if ((st = ob_statics_load(&s->statics, o->web ? o->web : OB_WEB_DIR, o->web != NULL, err)))
+    goto fail;
+  if (pthread_key_create(&s->slot_key, ob_slot_free) != 0) {
+    st = ob_fail(err, OB_ENOMEM, "pthread_key_create failed");
+    goto fail;
+  }
+  s->have_key = 1;
+  if ((st = bind_listen(o->listen ? o->listen : OB_SRV_LISTEN_DEFAULT, &s->lfd, s->url,
+                        sizeof s->url, err)))
+    goto fail;
+  s->mhd = MHD_start_daemon(
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL,
+      NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+      s, /* first, or MHD logs the rest itself */
+      MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->lfd, MHD_OPTION_THREAD_POOL_SIZE, threads,
+      MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
+      CONNECTION_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT, PER_IP_CONNECTION_LIMIT,
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY_LIMIT, MHD_OPTION_URI_LOG_CALLBACK,
+      on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_done, s, MHD_OPTION_END);
+  if (!s->mhd) {
+    st = ob_fail(err, OB_EIO, "cannot start the HTTP server on %s (libmicrohttpd refused)", s->url);
+    goto fail;
+  }
+  *out = s;
+  return OB_OK;
+fail:
+  ob_srv_stop(s, 0);
+  return st;
+}
+
+const char *ob_srv_url(const ob_srv *s)
+{
+  return s->url;
+}
+
+void ob_srv_stop(ob_srv *s, int drain_ms)
+{
+  if (!s)
+    return;
+  if (s->mhd) {
+    /* stop accepting; keep serving the connections we have */
+    MHD_socket l = MHD_quiesce_daemon(s->mhd);
+    if (l != MHD_INVALID_SOCKET)
+      close(l); /* new clients are refused now, not left in the backlog */
+    struct timespec tick = {0, 5 * 1000 * 1000};
+    for (int waited = 0; atomic_load(&s->inflight) > 0 && waited < drain_ms; waited += 5)
+      nanosleep(&tick, NULL);
+    MHD_stop_daemon(s->mhd); /* joins the workers: their slots are freed */
+  } else if (s->lfd >= 0) {
+    close(s->lfd);
+  }
+  if (s->have_key)
+    pthread_key_delete(s->slot_key);
+  ob_statics_free(&s->statics);
+  ob_catalog_clear(&s->catalog);
+  ob_text_free(s->text);
+  free(s->db);
+  free(s->handbook);
+  free(s);
+}

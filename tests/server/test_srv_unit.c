@@ -1,0 +1,166 @@
+/* test_srv_unit.c - the server's parsers that meet outside input:
+ * Accept-Encoding, If-None-Match, static URL paths; plus gzip round trip,
+ * section anchors in document HTML and the metrics text. */
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "../unit/harness.h"
+#include "docview.h"
+#include "metrics.h"
+#include "reply.h"
+#include "slot.h"
+#include "statics.h"
+
+static void test_accept_encoding(void)
+{
+  static const struct {
+    const char *ae;
+    int want;
+  } cases[] = {
+      {NULL, 0},
+      {"", 0},
+      {"gzip", 1},
+      {"GZIP", 1},
+      {"gzip, deflate, br", 1},
+      {"deflate, gzip;q=0.5", 1},
+      {"gzip;q=0", 0},
+      {"gzip; q=0.000", 0},
+      {"gzip;q=1.0", 1},
+      {"identity", 0},
+      {"*", 1},
+      {"*;q=0", 0},
+      {"gzip;q=0, *", 0},
+      {"x-gzip", 1},
+      {"gzipx", 0},
+      {" gzip ", 1},
+      {",,gzip,,", 1},
+      {"br;q=1, *;q=0.1", 1},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    EQ_INT(ob_http_accepts_gzip(cases[i].ae), cases[i].want, "Accept-Encoding '%s'",
+           cases[i].ae ? cases[i].ae : "(null)");
+}
+
+static void test_etag(void)
+{
+  static const struct {
+    const char *inm;
+    int want;
+  } cases[] = {
+      {NULL, 0},
+      {"", 0},
+      {"\"abc-idx-1:2\"", 1},
+      {"\"abc-idx-1:2-gz\"", 1},
+      {"W/\"abc-idx-1:2\"", 1},
+      {"*", 1},
+      {"\"x\", \"abc-idx-1:2\"", 1},
+      {"\"abc-idx-1:3\"", 0},
+      {"abc-idx-1:2", 0},
+      {"\"abc-idx-1:2-gzz\"", 0},
+      {"\"abc\"", 0},
+      {"\"", 0},
+      {",,\"", 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    EQ_INT(ob_http_etag_match(cases[i].inm, "abc-idx-1:2"), cases[i].want, "If-None-Match '%s'",
+           cases[i].inm ? cases[i].inm : "(null)");
+}
+
+static void test_static_paths(void)
+{
+  struct ob_static files[] = {
+      {"a/index.html", "text/html", NULL, 0, NULL, 0, ""},
+      {"app.js", "text/javascript", NULL, 0, NULL, 0, ""},
+      {"index.html", "text/html", NULL, 0, NULL, 0, ""},
+  };
+  struct ob_statics s = {files, 3};
+  OK(ob_statics_find(&s, "/") == &files[2], "/ is index.html");
+  OK(ob_statics_find(&s, "/app.js") == &files[1], "/app.js");
+  OK(ob_statics_find(&s, "/a/") == &files[0], "/a/ is a/index.html");
+  static const char *const bad[] = {
+      "",         "app.js", "/../app.js",     "/a/../app.js", "/./app.js",      "/a/./index.html",
+      "/..",      "/.",     "/a\\..\\app.js", "//app.js",     "/a//index.html", "/.git/config",
+      "/nope.js", "/a",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    OK(ob_statics_find(&s, bad[i]) == NULL, "'%s' must not match", bad[i]);
+  EQ_STR(ob_static_ctype("x.webmanifest"), "application/manifest+json; charset=utf-8", "ctype");
+  EQ_STR(ob_static_ctype("x.bin"), "application/octet-stream", "ctype default");
+}
+
+static void test_gzip(void)
+{
+  char src[5000], back[6000], *gz = NULL;
+  size_t gzlen = 0;
+  for (size_t i = 0; i < sizeof src; i++)
+    src[i] = (char)("运维手册"[i % 12]);
+  if (!OK(ob_gzip_once(src, sizeof src, 9, &gz, &gzlen) == OB_OK, "gzip"))
+    return;
+  OK(gzlen > 18 && (unsigned char)gz[0] == 0x1f && (unsigned char)gz[1] == 0x8b, "gzip magic");
+  z_stream zs;
+  memset(&zs, 0, sizeof zs);
+  inflateInit2(&zs, 15 + 16);
+  zs.next_in = (Bytef *)gz;
+  zs.avail_in = (uInt)gzlen;
+  zs.next_out = (Bytef *)back;
+  zs.avail_out = sizeof back;
+  OK(inflate(&zs, Z_FINISH) == Z_STREAM_END, "inflate");
+  OK(zs.total_out == sizeof src && memcmp(back, src, sizeof src) == 0, "round trip");
+  inflateEnd(&zs);
+  free(gz);
+}
+
+static void test_html_anchors(void)
+{
+  static const char md[] = "# T\n\n## A\n\ntext <h2>x</h2>\n\n### B\n\n`<h3>`\n";
+  static const char nested[] = "# T\n\n## A\n\n> ## quoted\n";
+  char err[OB_ERR_SIZE];
+  ob_doc *d = NULL;
+  if (OK(ob_doc_parse("sop/t.md", md, strlen(md), &d, err) == OB_OK, "parse: %s", err)) {
+    char *html = ob_docview_html(d);
+    OK(strstr(html, "<h2 id=\"s1\">A</h2>") && strstr(html, "<h3 id=\"s2\">B</h3>"), "%s", html);
+    OK(strstr(html, "<h1>T</h1>") && !strstr(html, "<h2>x"), "no raw HTML: %s", html);
+    free(html);
+  }
+  ob_doc_free(d);
+  if (OK(ob_doc_parse("sop/t.md", nested, strlen(nested), &d, err) == OB_OK, "parse nested")) {
+    char *html = ob_docview_html(d);
+    OK(!strstr(html, " id=\""), "nested heading: anchors left out: %s", html);
+    free(html);
+  }
+  ob_doc_free(d);
+}
+
+static void test_metrics(void)
+{
+  static struct ob_metrics m;
+  struct ob_metrics_index ix = {"idx-2", 7, 5, 19};
+  ob_buf b;
+  ob_buf_init(&b, 1 << 20);
+  ob_metrics_init(&m);
+  ob_metrics_observe(&m, OB_RT_SEARCH, 200, 3.0);
+  ob_metrics_observe(&m, OB_RT_SEARCH, 418, 3000.0);
+  if (OK(ob_metrics_render(&m, &ix, &b) == OB_OK, "render")) {
+    OK(strstr(b.data, "opsbook_http_requests_total{route=\"search\",status=\"200\"} 1\n") != NULL,
+       "count");
+    OK(strstr(b.data, "{route=\"search\",status=\"other\"} 1\n") != NULL, "other status");
+    OK(strstr(b.data, "_bucket{route=\"search\",le=\"0.005\"} 1\n") != NULL, "bucket");
+    OK(strstr(b.data, "_bucket{route=\"search\",le=\"+Inf\"} 2\n") != NULL, "+Inf");
+    OK(strstr(b.data, "route=\"docs\"") == NULL, "unused routes left out");
+    OK(strstr(b.data, "opsbook_index_generation{name=\"idx-2\",revision=\"7\"} 1\n") != NULL,
+       "generation");
+  }
+  ob_buf_free(&b);
+}
+
+int main(void)
+{
+  test_accept_encoding();
+  test_etag();
+  test_static_paths();
+  test_gzip();
+  test_html_anchors();
+  test_metrics();
+  return ob_t_done();
+}
