@@ -27,9 +27,9 @@ FLOORS = {
     ("anchor", "dev-tune"): (0.78, 0.52),
     ("anchor", "dev-hold"): (0.70, 0.46),
     ("anchor", "fresh"): (0.70, 0.69),
-    ("handbook", "dev-tune"): (0.0, 0.0),
-    ("handbook", "dev-hold"): (0.0, 0.0),
-    ("handbook", "fresh"): (0.0, 0.0),
+    ("handbook", "dev-tune"): (0.88, 0.80),
+    ("handbook", "dev-hold"): (0.84, 0.76),
+    ("handbook", "fresh"): (0.77, 0.77),
 }
 
 
