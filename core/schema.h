@@ -19,7 +19,7 @@
 #define OB_P_WORD "W"
 
 /* Within-document frequency added per occurrence, by field. */
-#define OB_WDF_TITLE 3
+#define OB_WDF_TITLE 1
 #define OB_WDF_HEADING 2
 #define OB_WDF_SYMPTOM 3
 #define OB_WDF_DOC_SYMPTOM 1 /* document symptoms on each entry of a multi-entry doc */
