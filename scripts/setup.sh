@@ -6,9 +6,11 @@ cd "$(dirname "$0")/.."
 
 PKGS=(cmake make g++ gcc pkg-config python3
       libxapian-dev libcmark-dev libmicrohttpd-dev zlib1g-dev libjansson-dev
-      libfriso-dev friso-dict libopencc-dev libopencc-data libutf8proc-dev)
-if [ "${OB_BROWSER_TESTS:-0}" = 1 ]; then
-  PKGS+=(chromium fonts-noto-cjk nodejs npm)
+      libfriso-dev friso-dict libopencc-dev libopencc-data libutf8proc-dev libssl-dev)
+if [ "${OB_BROWSER_TESTS:-1}" = 1 ]; then
+  # headless browser tests of web/ (ctest -L browser); set OB_BROWSER_TESTS=0 to skip
+  PKGS+=(chromium fonts-noto-cjk)
+  command -v node >/dev/null && command -v npm >/dev/null || PKGS+=(nodejs npm)
 fi
 
 missing=()
