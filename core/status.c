@@ -16,6 +16,7 @@ const char *ob_strerror(ob_status st)
   case OB_ELOCKED: return "locked by another writer";
   case OB_EAUTH: return "not authorised";
   case OB_EINTERNAL: return "internal error";
+  case OB_EEXIST: return "already exists";
   }
   return "unknown status";
 }

@@ -31,7 +31,8 @@ typedef enum ob_status {
   OB_EINDEX,    /* the index is missing, unreadable or corrupt */
   OB_ELOCKED,   /* another writer holds the index or document lock */
   OB_EAUTH,     /* missing or wrong credentials */
-  OB_EINTERNAL  /* a bug or an unexpected library error */
+  OB_EINTERNAL, /* a bug or an unexpected library error */
+  OB_EEXIST     /* the name or id to create is taken (lesson.h) */
 } ob_status;
 
 /* Static generic description of a status; never NULL. */

@@ -14,7 +14,7 @@
 static void usage(FILE *f)
 {
   fputs("usage: opsbook-serve --db DIR --handbook DIR [--listen ADDR:PORT] [--web DIR]\n"
-        "                     [--threads N] [--lang DIR]\n"
+        "                     [--threads N] [--lang DIR] [--tokens FILE [--audit FILE]]\n"
         "Serves the Opsbook handbook search as HTTP JSON (see docs/api.md).\n"
         "  --db DIR            index folder built by opsbook-index (required)\n"
         "  --handbook DIR      handbook folder the index was built from (required;\n"
@@ -24,6 +24,11 @@ static void usage(FILE *f)
         "  --web DIR           static files for / (default: the source tree's web/)\n"
         "  --threads N         worker threads, 1-256 (default: number of cores)\n"
         "  --lang DIR          language resources: ops.dic, synonyms.txt\n"
+        "  --tokens FILE       reviewers' tokens ('NAME SHA256-HEX' lines): enables the\n"
+        "                      write routes (POST lessons, faults); without it they are\n"
+        "                      refused (403, read-only)\n"
+        "  --audit FILE        audit log of writes (JSON Lines; default: audit.jsonl\n"
+        "                      next to the tokens file)\n"
         "  --help              this text\n"
         "Prints 'listening on http://ADDR:PORT' to stderr when ready, then one access\n"
         "log line per request. SIGINT/SIGTERM: finish requests in flight, exit 0.\n",
@@ -46,6 +51,8 @@ int main(int argc, char **argv)
                        : !strcmp(a, "--listen")   ? &o.listen
                        : !strcmp(a, "--web")      ? &o.web
                        : !strcmp(a, "--lang")     ? &o.lang
+                       : !strcmp(a, "--tokens")   ? &o.tokens
+                       : !strcmp(a, "--audit")    ? &o.audit
                                                   : NULL;
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
       usage(stdout);
@@ -68,6 +75,10 @@ int main(int argc, char **argv)
   }
   if (!o.db || !o.handbook) {
     fprintf(stderr, "opsbook-serve: --db and --handbook are required (see --help)\n");
+    return 2;
+  }
+  if (o.audit && !o.tokens) {
+    fprintf(stderr, "opsbook-serve: --audit needs --tokens (see --help)\n");
     return 2;
   }
   /* block the stop signals before any thread starts: the workers inherit

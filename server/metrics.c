@@ -5,9 +5,11 @@
 
 static const char *const route_names[OB_RT_N] = {
     "search", "answer", "docs", "categories", "healthz", "metrics", "static", "other",
+    "lessons", "faults",
 };
 
-static const unsigned statuses[OB_MS_N] = {200, 304, 400, 404, 405, 413, 414, 431, 500, 503, 0};
+static const unsigned statuses[OB_MS_N] = {200, 304, 400, 404, 405, 413, 414, 431, 500, 503, 0,
+                                           201, 401, 403, 409};
 
 static const double bounds[OB_MB_N] = {
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,

@@ -19,11 +19,13 @@ enum ob_route {
   OB_RT_METRICS,
   OB_RT_STATIC,
   OB_RT_OTHER,
+  OB_RT_LESSONS, /* POST /api/docs/{id}/lessons */
+  OB_RT_FAULTS,  /* POST /api/faults */
   OB_RT_N
 };
 
 /* Status codes counted by name; anything else counts as "other". */
-#define OB_MS_N 11
+#define OB_MS_N 15
 /* Latency buckets in seconds (plus +Inf). */
 #define OB_MB_N 12
 

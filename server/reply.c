@@ -107,6 +107,8 @@ static void finish(struct ob_req *rq, unsigned status, struct MHD_Response *resp
   (void)MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
   if (rq->allow)
     (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rq->allow);
+  if (rq->www_auth)
+    (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, rq->www_auth);
   rq->status = status;
   rq->bytes = bytes;
   rq->queued = MHD_queue_response(rq->conn, status, resp) == MHD_YES;

@@ -12,7 +12,8 @@
 #include "srv_int.h"
 
 /* Queues {"error":{"code":code,"message":msg}} with status. msg is the
- * user-facing (Chinese) text. Adds rq->allow as Allow when set. */
+ * user-facing (Chinese) text. Adds rq->allow as Allow and rq->www_auth as
+ * WWW-Authenticate when set. */
 void ob_reply_error(struct ob_req *rq, unsigned status, const char *code, const char *msg);
 
 /* Queues body (JSON) with status; the data is taken from body. etag (the

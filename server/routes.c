@@ -15,6 +15,7 @@
 #include "search.h"
 #include "srv_int.h"
 #include "utf8.h"
+#include "writes.h"
 
 #define OFFSET_MAX 1000
 #define FILTER_MAX_BYTES 200
@@ -475,8 +476,12 @@ static enum ob_route route_of(const char *u)
   for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
     if (strcmp(u, exact[i].path) == 0)
       return exact[i].r;
-  if (strncmp(u, "/api/docs/", 10) == 0)
-    return OB_RT_DOCS;
+  if (strcmp(u, "/api/faults") == 0)
+    return OB_RT_FAULTS;
+  if (strncmp(u, "/api/docs/", 10) == 0) {
+    size_t n = strlen(u);
+    return n > 18 && strcmp(u + n - 8, "/lessons") == 0 ? OB_RT_LESSONS : OB_RT_DOCS;
+  }
   if (strncmp(u, "/api/", 5) == 0 || strcmp(u, "/api") == 0)
     return OB_RT_OTHER;
   return OB_RT_STATIC;
@@ -489,12 +494,19 @@ enum MHD_Result ob_route_dispatch(struct ob_req *rq)
   char msg[96];
   rq->slot = ob_slot_get(rq->srv->slot_key);
   rq->route = route_of(rq->url);
+  /* the write routes take POST only (writes.c) */
+  int writes = rq->route == OB_RT_LESSONS || rq->route == OB_RT_FAULTS;
+  int post = strcmp(rq->method, MHD_HTTP_METHOD_POST) == 0;
   if (rq->too_big) {
     snprintf(msg, sizeof msg, "请求体过大:最多 %d KiB", OB_SRV_BODY_MAX / 1024);
     ob_reply_error(rq, MHD_HTTP_CONTENT_TOO_LARGE, "too_large", msg);
   } else if (rq->raw_bad || rq->route == OB_RT_OTHER) {
     ob_reply_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "找不到这个页面或接口");
-  } else if (!get) {
+  } else if (writes && !post) {
+    rq->allow = "POST";
+    ob_reply_error(rq, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
+                   "不支持这个请求方法:请使用 POST");
+  } else if (!writes && !get) {
     rq->allow = "GET, HEAD";
     ob_reply_error(rq, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
                    "不支持这个请求方法:请使用 GET");
@@ -517,6 +529,12 @@ enum MHD_Result ob_route_dispatch(struct ob_req *rq)
       break;
     case OB_RT_METRICS:
       route_metrics(rq);
+      break;
+    case OB_RT_LESSONS:
+      ob_route_lessons(rq);
+      break;
+    case OB_RT_FAULTS:
+      ob_route_faults(rq);
       break;
     default:
       route_static(rq);

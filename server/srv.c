@@ -20,7 +20,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit.h"
+#include "auth.h"
 #include "index.h"
+#include "lesson.h"
 #include "reply.h"
 #include "srv_int.h"
 
@@ -218,6 +221,40 @@ out:
   return st;
 }
 
+/* ---- writes ---- */
+
+/* With a tokens file the server writes: check the file and the audit log,
+ * then catch up with files written but not indexed (a writer that died
+ * between its file and its index commit). */
+static ob_status start_writes(ob_srv *s, const ob_srv_opts *o, char *err)
+{
+  char e[OB_ERR_SIZE];
+  size_t reviewers;
+  int fd;
+  ob_index_report rep;
+  ob_status st;
+  if ((st = ob_auth_load(o->tokens, &reviewers, e)))
+    return ob_fail(err, st, "--tokens: %s", e);
+  s->tokens = ob_xstrdup(o->tokens);
+  s->audit = o->audit ? ob_xstrdup(o->audit) : ob_audit_default_path(o->tokens);
+  if ((st = ob_audit_open(s->audit, &fd, err)))
+    return st;
+  ob_audit_close(fd);
+  ob_write_env we = {s->text, s->handbook, s->db, s->audit, "opsbook-serve", 0};
+  st = ob_lesson_recover(&we, stderr, &rep, e);
+  if (st == OB_ELOCKED) {
+    fprintf(stderr, "opsbook-serve: start-up re-index skipped: %s\n", e);
+    return OB_OK;
+  }
+  if (st)
+    return ob_fail(err, st, "start-up re-index: %s", e);
+  if (rep.added + rep.updated + rep.deleted)
+    fprintf(stderr,
+            "opsbook-serve: start-up re-index: %zu added, %zu updated, %zu deleted\n",
+            rep.added, rep.updated, rep.deleted);
+  return OB_OK;
+}
+
 /* ---- lifecycle ---- */
 
 ob_status ob_srv_start(const ob_srv_opts *o, ob_srv **out, char *err)
@@ -253,6 +290,8 @@ ob_status ob_srv_start(const ob_srv_opts *o, ob_srv **out, char *err)
     goto fail;
   ob_xdb_close(x);
   if ((st = ob_text_new(o->lang, &s->text, err)))
+    goto fail;
+  if (o->tokens && (st = start_writes(s, o, err)))
     goto fail;
   if ((st = ob_statics_load(&s->statics, o->web ? o->web : OB_WEB_DIR, o->web != NULL, err)))
     goto fail;
@@ -312,5 +351,7 @@ void ob_srv_stop(ob_srv *s, int drain_ms)
   ob_text_free(s->text);
   free(s->db);
   free(s->handbook);
+  free(s->tokens);
+  free(s->audit);
   free(s);
 }

@@ -2,8 +2,10 @@
  *
  * ob_srv_start() loads the language resources, checks that the index
  * opens, reads and compresses the static files, binds the listen socket
- * and starts libmicrohttpd's thread pool. ob_srv_stop() stops accepting,
- * lets in-flight requests finish and frees everything. The routes and
+ * and starts libmicrohttpd's thread pool; with a tokens file it first
+ * catches up with handbook files written but not indexed
+ * (ob_lesson_recover). ob_srv_stop() stops accepting, lets in-flight
+ * requests finish and frees everything. The routes and
  * their JSON are documented in docs/api.md.
  */
 #ifndef OB_SRV_H
@@ -30,6 +32,9 @@ typedef struct ob_srv_opts {
   const char *listen;   /* "ADDR:PORT" ("[::1]:PORT" for IPv6); NULL = default */
   unsigned threads;     /* worker threads; 0 = number of online cores */
   FILE *log;            /* access log, one line per request; may be NULL */
+  /* writes (POST routes, docs/api.md "Who may write") */
+  const char *tokens;   /* reviewers' tokens file; NULL = read-only (403 on writes) */
+  const char *audit;    /* audit log; NULL = audit.jsonl next to tokens */
 } ob_srv_opts;
 
 /* Starts serving. The strings in o are copied. On error err holds a

@@ -36,6 +36,7 @@ struct ob_srv {
   struct ob_catalog catalog;
   struct ob_metrics metrics;
   FILE *log;
+  char *tokens, *audit; /* writes: NULL tokens = read-only (writes.c) */
 };
 
 struct ob_req {
@@ -51,6 +52,7 @@ struct ob_req {
   ob_buf body; /* request body, capped at OB_SRV_BODY_MAX */
   enum ob_route route;
   const char *allow; /* Allow header for a 405 */
+  const char *www_auth; /* WWW-Authenticate header for a 401 */
   unsigned status;
   size_t bytes;
 };
