@@ -31,6 +31,7 @@ typedef struct ob_weights {
   double k1, b; /* BM25 */
   unsigned per_doc; /* hits per document kept (collapse), 0 = all */
   int stop;         /* drop query stop words */
+  double fault;     /* score factor of fault write-ups in unfiltered searches */
 } ob_weights;
 
 extern const ob_weights ob_weights_default;

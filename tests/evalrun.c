@@ -2,7 +2,7 @@
  * run file the scorer (tests/quality/evaluate.py) reads: one line per
  * query, {"id","results":[{"text":...}]} in rank order.
  *
- *   evalrun --db DIR --queries Q.jsonl [--limit N] [--weights u,b,w,s,l,k1,b,perdoc,stop]
+ *   evalrun --db DIR --queries Q.jsonl [--limit N] [--weights u,b,w,s,l,k1,b,perdoc,stop,fault]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,9 +30,9 @@ int main(int argc, char **argv)
     else if (!strcmp(argv[i], "--limit"))
       limit = (size_t)strtoul(argv[i + 1], NULL, 10);
     else if (!strcmp(argv[i], "--weights")) {
-      if (sscanf(argv[i + 1], "%lf,%lf,%lf,%lf,%lf,%lf,%lf,%u,%d", &w.uni, &w.bi, &w.word,
-                 &w.syn, &w.latin, &w.k1, &w.b, &w.per_doc, &w.stop) != 9) {
-        fprintf(stderr, "evalrun: --weights needs 9 comma-separated numbers\n");
+      if (sscanf(argv[i + 1], "%lf,%lf,%lf,%lf,%lf,%lf,%lf,%u,%d,%lf", &w.uni, &w.bi, &w.word,
+                 &w.syn, &w.latin, &w.k1, &w.b, &w.per_doc, &w.stop, &w.fault) != 10) {
+        fprintf(stderr, "evalrun: --weights needs 10 comma-separated numbers\n");
         return 2;
       }
     }

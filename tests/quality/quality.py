@@ -27,9 +27,9 @@ FLOORS = {
     ("anchor", "dev-tune"): (0.80, 0.60),
     ("anchor", "dev-hold"): (0.75, 0.57),
     ("anchor", "fresh"): (0.71, 0.70),
-    ("handbook", "dev-tune"): (0.88, 0.80),
+    ("handbook", "dev-tune"): (0.97, 0.84),
     ("handbook", "dev-hold"): (0.84, 0.76),
-    ("handbook", "fresh"): (0.77, 0.77),
+    ("handbook", "fresh"): (0.82, 0.82),
 }
 
 
