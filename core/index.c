@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,27 +161,134 @@ static void remove_tree(const char *path)
 
 /* ---- turning a document into entries ---- */
 
-struct termctx {
-  ob_xdoc *xd;
-  unsigned wdf;
+/* The terms of one entry with their summed wdf, before they go to Xapian:
+ * an open-addressing table over an arena of term bytes. Adding each
+ * distinct term once with its total wdf gives the same document as adding
+ * every occurrence, at a fraction of the cost; and the terms every entry of
+ * a document shares (title, document symptoms, tags) are tokenised once
+ * per document instead of once per entry. */
+struct tslot {
+  uint32_t hash, len, off, wdf; /* len 0: empty */
+};
+
+struct terms {
+  struct tslot *v;
+  size_t cap, n;  /* cap a power of two */
+  ob_buf arena;
+};
+
+static void terms_init(struct terms *ts)
+{
+  memset(ts, 0, sizeof *ts);
+  ob_buf_init(&ts->arena, (size_t)-1);
+}
+
+static void terms_reset(struct terms *ts)
+{
+  if (ts->v)
+    memset(ts->v, 0, ts->cap * sizeof *ts->v);
+  ts->n = 0;
+  ob_buf_reset(&ts->arena);
+}
+
+static void terms_free(struct terms *ts)
+{
+  free(ts->v);
+  ob_buf_free(&ts->arena);
+  memset(ts, 0, sizeof *ts);
+}
+
+static uint32_t term_hash(const char *s, size_t n)
+{
+  uint32_t h = 2166136261u;
+  for (size_t i = 0; i < n; i++) {
+    h ^= (unsigned char)s[i];
+    h *= 16777619u;
+  }
+  return h;
+}
+
+static void terms_grow(struct terms *ts)
+{
+  size_t cap = ts->cap ? ts->cap * 2 : 512;
+  struct tslot *v = ob_xcalloc(cap, sizeof *v);
+  for (size_t i = 0; i < ts->cap; i++) {
+    if (!ts->v[i].len)
+      continue;
+    size_t k = ts->v[i].hash & (cap - 1);
+    while (v[k].len)
+      k = (k + 1) & (cap - 1);
+    v[k] = ts->v[i];
+  }
+  free(ts->v);
+  ts->v = v;
+  ts->cap = cap;
+}
+
+/* Adds wdf to a term (prefix + s), as ob_xdoc_add_term would. */
+static ob_status terms_add(struct terms *ts, const char *prefix, size_t pl, const char *s,
+                           size_t n, unsigned wdf)
+{
   char term[OB_TOKEN_MAX + 8];
+  if (pl + n > sizeof term || pl + n == 0)
+    return OB_OK;
+  memcpy(term, prefix, pl);
+  memcpy(term + pl, s, n);
+  n += pl;
+  if (2 * (ts->n + 1) > ts->cap)
+    terms_grow(ts);
+  uint32_t h = term_hash(term, n);
+  size_t k = h & (ts->cap - 1);
+  for (; ts->v[k].len; k = (k + 1) & (ts->cap - 1)) {
+    struct tslot *e = &ts->v[k];
+    if (e->hash == h && e->len == n && memcmp(ts->arena.data + e->off, term, n) == 0) {
+      e->wdf += wdf;
+      return OB_OK;
+    }
+  }
+  struct tslot *e = &ts->v[k];
+  e->hash = h;
+  e->len = (uint32_t)n;
+  e->off = (uint32_t)ts->arena.len;
+  e->wdf = wdf;
+  ts->n++;
+  return ob_buf_append(&ts->arena, term, n);
+}
+
+/* Adds every term of src into dst. */
+static ob_status terms_merge(struct terms *dst, const struct terms *src)
+{
+  ob_status st = OB_OK;
+  for (size_t i = 0; i < src->cap && !st; i++)
+    if (src->v[i].len)
+      st = terms_add(dst, "", 0, src->arena.data + src->v[i].off, src->v[i].len, src->v[i].wdf);
+  return st;
+}
+
+static void terms_to_doc(const struct terms *ts, ob_xdoc *xd)
+{
+  for (size_t i = 0; i < ts->cap; i++)
+    if (ts->v[i].len)
+      ob_xdoc_add_term(xd, ts->arena.data + ts->v[i].off, ts->v[i].len, ts->v[i].wdf);
+}
+
+struct termctx {
+  struct terms *ts;
+  unsigned wdf;
+  ob_status st;
 };
 
 static int add_tok(const ob_token *tok, void *vctx)
 {
   struct termctx *c = vctx;
-  if (tok->kind == OB_TOK_WORD) {
-    size_t pl = sizeof OB_P_WORD - 1;
-    memcpy(c->term, OB_P_WORD, pl);
-    memcpy(c->term + pl, tok->s, tok->len);
-    ob_xdoc_add_term(c->xd, c->term, pl + tok->len, c->wdf);
-  } else {
-    ob_xdoc_add_term(c->xd, tok->s, tok->len, c->wdf);
-  }
-  return 0;
+  if (tok->kind == OB_TOK_WORD)
+    c->st = terms_add(c->ts, OB_P_WORD, sizeof OB_P_WORD - 1, tok->s, tok->len, c->wdf);
+  else
+    c->st = terms_add(c->ts, "", 0, tok->s, tok->len, c->wdf);
+  return c->st != OB_OK;
 }
 
-static ob_status index_text(const ob_text *t, ob_xdoc *xd, const char *s, unsigned wdf,
+static ob_status index_text(const ob_text *t, struct terms *ts, const char *s, unsigned wdf,
                             ob_buf *norm, char *err)
 {
   if (!s || !*s)
@@ -189,8 +297,9 @@ static ob_status index_text(const ob_text *t, ob_xdoc *xd, const char *s, unsign
   ob_status st = ob_text_normalize(t, s, strlen(s), norm, NULL, err);
   if (st)
     return st;
-  struct termctx c = {xd, wdf, {0}};
-  return ob_text_tokenize(t, norm->data ? norm->data : "", norm->len, add_tok, &c);
+  struct termctx c = {ts, wdf, OB_OK};
+  st = ob_text_tokenize(t, norm->data ? norm->data : "", norm->len, add_tok, &c);
+  return st ? st : c.st;
 }
 
 static void add_bool(ob_xdoc *xd, const char *prefix, const char *v)
@@ -209,21 +318,46 @@ static ob_status rec_field(ob_buf *b, const char *s)
   return st ? st : ob_buf_putc(b, '\0');
 }
 
-ob_status ob_index_put_doc(ob_xwriter *w, const ob_text *t, const ob_doc *d, size_t *entries,
-                           char *err)
+/* A document turned into entries, ready for the writer. */
+struct prepared {
+  char *xdterm;   /* XD<id>: deletes the document's old entries */
+  char **qterm;   /* each entry's unique term */
+  ob_xdoc **xd;
+  size_t n;
+};
+
+static void prepared_free(struct prepared *p)
+{
+  for (size_t i = 0; i < p->n; i++) {
+    free(p->qterm[i]);
+    ob_xdoc_free(p->xd[i]);
+  }
+  free(p->qterm);
+  free(p->xd);
+  free(p->xdterm);
+  memset(p, 0, sizeof *p);
+}
+
+/* Everything but the writes: touches no index, so it can run on another
+ * thread than the writer's. */
+static ob_status prepare_doc(const ob_text *t, const ob_doc *d, struct prepared *p, char *err)
 {
   ob_buf norm, rec, slots;
   ob_status st = OB_OK;
   ob_xdoc *xd = NULL;
+  struct terms shared, ts;
+  int have_shared = 0;
   char term[256];
   ob_buf_init(&norm, (size_t)8 * OB_DOC_MAX_BYTES);
   ob_buf_init(&rec, (size_t)4 * OB_DOC_MAX_BYTES);
   ob_buf_init(&slots, 4096);
-  *entries = 0;
-
+  terms_init(&shared);
+  terms_init(&ts);
+  memset(p, 0, sizeof *p);
   snprintf(term, sizeof term, "%s%s", OB_P_DOC, d->id);
-  if ((st = ob_xwriter_delete(w, term, err)) != OB_OK)
-    goto out;
+  p->xdterm = ob_xstrdup(term);
+  p->qterm = ob_xcalloc(d->nsections ? d->nsections : 1, sizeof *p->qterm);
+  p->xd = ob_xcalloc(d->nsections ? d->nsections : 1, sizeof *p->xd);
   for (size_t i = 0; i < d->slots.n; i++) {
     if ((st = ob_buf_puts(&slots, d->slots.v[i])) || (st = ob_buf_putc(&slots, '\n')))
       goto out;
@@ -234,26 +368,33 @@ ob_status ob_index_put_doc(ob_xwriter *w, const ob_text *t, const ob_doc *d, siz
      * content is all in subsections) answers nothing, unless it is all */
     if (!*s->text && d->nsections > 1)
       continue;
-    xd = ob_xdoc_new();
-    if ((st = index_text(t, xd, d->title, OB_WDF_TITLE, &norm, err)) ||
-        (st = index_text(t, xd, s->heading, OB_WDF_HEADING, &norm, err)) ||
-        (st = index_text(t, xd, s->text, OB_WDF_BODY, &norm, err)))
-      goto out;
     /* a document's symptoms lead to it as a whole: at full weight when it
      * has one entry, lightly on each entry otherwise; a section's own
      * symptoms lead to that section */
-    unsigned dw = d->nsections > 1 ? OB_WDF_DOC_SYMPTOM : OB_WDF_SYMPTOM;
-    for (size_t k = 0; k < d->symptoms.n; k++)
-      if ((st = index_text(t, xd, d->symptoms.v[k], dw, &norm, err)))
+    if (!have_shared) {
+      unsigned dw = d->nsections > 1 ? OB_WDF_DOC_SYMPTOM : OB_WDF_SYMPTOM;
+      if ((st = index_text(t, &shared, d->title, OB_WDF_TITLE, &norm, err)))
         goto out;
-    for (size_t k = 0; k < s->symptoms.n; k++)
-      if ((st = index_text(t, xd, s->symptoms.v[k], OB_WDF_SYMPTOM, &norm, err)))
-        goto out;
-    for (size_t k = 0; k < d->tags.n; k++) {
-      if ((st = index_text(t, xd, d->tags.v[k], OB_WDF_TAG, &norm, err)))
-        goto out;
-      add_bool(xd, OB_P_TAG, d->tags.v[k]);
+      for (size_t k = 0; k < d->symptoms.n; k++)
+        if ((st = index_text(t, &shared, d->symptoms.v[k], dw, &norm, err)))
+          goto out;
+      for (size_t k = 0; k < d->tags.n; k++)
+        if ((st = index_text(t, &shared, d->tags.v[k], OB_WDF_TAG, &norm, err)))
+          goto out;
+      have_shared = 1;
     }
+    terms_reset(&ts);
+    if ((st = terms_merge(&ts, &shared)) ||
+        (st = index_text(t, &ts, s->heading, OB_WDF_HEADING, &norm, err)) ||
+        (st = index_text(t, &ts, s->text, OB_WDF_BODY, &norm, err)))
+      goto out;
+    for (size_t k = 0; k < s->symptoms.n; k++)
+      if ((st = index_text(t, &ts, s->symptoms.v[k], OB_WDF_SYMPTOM, &norm, err)))
+        goto out;
+    xd = ob_xdoc_new();
+    terms_to_doc(&ts, xd);
+    for (size_t k = 0; k < d->tags.n; k++)
+      add_bool(xd, OB_P_TAG, d->tags.v[k]);
     add_bool(xd, OB_P_DOC, d->id);
     add_bool(xd, OB_P_TYPE, d->type);
     add_bool(xd, OB_P_CATEGORY, d->category);
@@ -274,19 +415,45 @@ ob_status ob_index_put_doc(ob_xwriter *w, const ob_text *t, const ob_doc *d, siz
     }
     ob_xdoc_set_data(xd, rec.data, rec.len);
     snprintf(term, sizeof term, "%s%s#%zu", OB_P_UNIQUE, d->id, i);
-    if ((st = ob_xwriter_replace(w, term, xd, err)) != OB_OK)
-      goto out;
-    ob_xdoc_free(xd);
+    p->qterm[p->n] = ob_xstrdup(term);
+    p->xd[p->n++] = xd;
     xd = NULL;
-    (*entries)++;
   }
 out:
   ob_xdoc_free(xd);
+  terms_free(&shared);
+  terms_free(&ts);
   ob_buf_free(&norm);
   ob_buf_free(&rec);
   ob_buf_free(&slots);
+  if (st)
+    prepared_free(p);
   return st;
 }
+
+static ob_status write_prepared(ob_xwriter *w, const struct prepared *p, char *err)
+{
+  ob_status st = ob_xwriter_delete(w, p->xdterm, err);
+  for (size_t i = 0; i < p->n && !st; i++)
+    st = ob_xwriter_replace(w, p->qterm[i], p->xd[i], err);
+  return st;
+}
+
+ob_status ob_index_put_doc(ob_xwriter *w, const ob_text *t, const ob_doc *d, size_t *entries,
+                           char *err)
+{
+  struct prepared p;
+  *entries = 0;
+  ob_status st = prepare_doc(t, d, &p, err);
+  if (st)
+    return st;
+  if ((st = write_prepared(w, &p, err)) == OB_OK)
+    *entries = p.n;
+  prepared_free(&p);
+  return st;
+}
+
+
 
 static void stat_key(const struct stat *sb, const char *data, size_t len, const char *id,
                      char *out, size_t outsz)
@@ -334,15 +501,101 @@ static int seen_has(const struct seen *s, const char *p)
   return bsearch(&p, s->paths, s->n, sizeof *s->paths, cmp_str) != NULL;
 }
 
+/* ids claimed in this run: id -> path, an open-addressing table */
+struct idset {
+  char **v; /* "id\tpath" */
+  size_t cap, n;
+};
+
+static size_t id_len(const char *e)
+{
+  return (size_t)(strchr(e, '\t') - e);
+}
+
+static const char *idset_get(const struct idset *s, const char *id)
+{
+  size_t n = strlen(id);
+  if (!s->cap)
+    return NULL;
+  for (size_t k = term_hash(id, n) & (s->cap - 1); s->v[k]; k = (k + 1) & (s->cap - 1))
+    if (id_len(s->v[k]) == n && memcmp(s->v[k], id, n) == 0)
+      return s->v[k] + n + 1;
+  return NULL;
+}
+
+static void idset_put(struct idset *s, const char *id, const char *path)
+{
+  if (2 * (s->n + 1) > s->cap) {
+    size_t cap = s->cap ? s->cap * 2 : 256;
+    char **v = ob_xcalloc(cap, sizeof *v);
+    for (size_t i = 0; i < s->cap; i++) {
+      if (!s->v[i])
+        continue;
+      size_t k = term_hash(s->v[i], id_len(s->v[i])) & (cap - 1);
+      while (v[k])
+        k = (k + 1) & (cap - 1);
+      v[k] = s->v[i];
+    }
+    free(s->v);
+    s->v = v;
+    s->cap = cap;
+  }
+  size_t n = strlen(id), pl = strlen(path);
+  size_t k = term_hash(id, n) & (s->cap - 1);
+  while (s->v[k])
+    k = (k + 1) & (s->cap - 1);
+  s->v[k] = ob_xmalloc(n + pl + 2);
+  memcpy(s->v[k], id, n);
+  s->v[k][n] = '\t';
+  memcpy(s->v[k] + n + 1, path, pl + 1);
+  s->n++;
+}
+
+static void idset_free(struct idset *s)
+{
+  for (size_t i = 0; i < s->cap; i++)
+    free(s->v[i]);
+  free(s->v);
+  memset(s, 0, sizeof *s);
+}
+
+/* One .md file of the walk. The walk lists them and reads their recorded
+ * state; a worker thread reads, parses and tokenises the ones that
+ * changed (prep_job), ahead of the writer, which takes them in walk order
+ * (index_file). */
+enum job_state { J_SKIP, J_TODO, J_REJECT, J_SAME, J_DOC, J_FAIL };
+
+struct job {
+  char *rel, *abs;
+  struct stat sb;
+  ob_buf old;            /* the recorded state ("" for a new file) */
+  enum job_state state;
+  ob_buf data;           /* the file (J_SAME, J_DOC) */
+  char msg[OB_ERR_SIZE]; /* J_REJECT: "line: reason"; J_FAIL: the error */
+  ob_status st;          /* J_FAIL */
+  ob_doc *d;             /* J_DOC */
+  struct prepared p;     /* J_DOC */
+};
+
 struct run {
   const ob_text *t;
   const ob_index_opts *o;
   ob_index_report *r;
   ob_xwriter *w;
   struct seen seen;  /* relative paths of every .md file found */
-  struct seen ids;   /* "id\tpath" claimed in this run */
+  struct idset ids;  /* id -> path claimed in this run */
+  struct job *jobs;
+  size_t njobs, capjobs;
+  /* the hand-off: the worker has prepared jobs [0, ready), the writer has
+   * finished [0, done); the worker stays at most AHEAD jobs in front */
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  size_t ready, done;
+  int quit;
   char *err;
 };
+
+#define AHEAD 64
 
 static void reject(struct run *run, const char *rel, const char *msg)
 {
@@ -351,65 +604,113 @@ static void reject(struct run *run, const char *rel, const char *msg)
     fprintf(run->o->log, "%s/%s:%s\n", run->o->handbook, rel, msg);
 }
 
-static ob_status index_file(struct run *run, const char *rel, const char *abs,
-                            const struct stat *sb)
+static void job_free(struct job *j)
 {
-  char key[PATH_MAX_OB + 16], val[512], cheap[512], perr[OB_ERR_SIZE];
-  ob_buf old, data;
-  ob_doc *d = NULL;
-  ob_status st = OB_OK;
-  ob_buf_init(&old, 1024);
-  ob_buf_init(&data, OB_DOC_MAX_BYTES);
-  run->r->scanned++;
-  seen_add(&run->seen, rel);
+  free(j->rel);
+  free(j->abs);
+  ob_buf_free(&j->old);
+  ob_buf_free(&j->data);
+  ob_doc_free(j->d);
+  prepared_free(&j->p);
+  memset(j, 0, sizeof *j);
+}
 
-  snprintf(key, sizeof key, "%s%s", OB_M_FILE, rel);
-  if ((st = ob_xwriter_get_meta(run->w, key, &old, run->err)))
-    goto out;
-  /* same size and mtime: unchanged without reading it */
-  stat_key(sb, NULL, 0, NULL, cheap, sizeof cheap);
-  size_t cl = strcspn(cheap, " ");
-  cl += 1 + strcspn(cheap + cl + 1, " ");
-  if (old.len > cl && strncmp(old.data, cheap, cl) == 0) {
-    run->r->unchanged++;
-    goto out;
+/* The content hash of a recorded state ("<size> <mtime> <hash> <id>"). */
+static const char *state_hash(const char *v)
+{
+  const char *a = strchr(v, ' ');
+  return a ? strchr(a + 1, ' ') : NULL;
+}
+
+/* Reads, parses and tokenises one changed file; touches no index. */
+static void prep_job(const ob_text *t, struct job *j)
+{
+  char val[512];
+  ob_buf_init(&j->data, OB_DOC_MAX_BYTES);
+  if (ob_buf_read_file(&j->data, j->abs, j->msg) != OB_OK) {
+    snprintf(j->msg, sizeof j->msg, "%s",
+             j->data.len ? "1: file larger than 256 KiB" : " cannot read");
+    j->state = J_REJECT;
+    return;
   }
-  if (ob_buf_read_file(&data, abs, perr) != OB_OK) {
-    reject(run, rel, data.len ? "1: file larger than 256 KiB" : " cannot read");
-    goto out;
-  }
-  stat_key(sb, data.data, data.len, NULL, val, sizeof val);
-  /* content unchanged (touched only): refresh the stamp */
-  if (old.len) {
-    size_t hl = strlen(val);
-    if (hl > 0 && val[hl - 1] == ' ')
-      hl--;
-    const char *h_old = strchr(strchr(old.data, ' ') + 1, ' ');
-    const char *h_new = strchr(strchr(val, ' ') + 1, ' ');
+  /* content unchanged (touched only): the writer refreshes the stamp */
+  if (j->old.len) {
+    stat_key(&j->sb, j->data.data, j->data.len, NULL, val, sizeof val);
+    const char *h_old = state_hash(j->old.data), *h_new = state_hash(val);
     if (h_old && h_new && strncmp(h_old, h_new, 17) == 0) {
-      const char *oid = strchr(h_old + 1, ' ');
-      if ((st = ob_index_put_file_meta(run->w, rel, abs, data.data, data.len,
-                                       oid ? oid + 1 : "", run->err)))
-        goto out;
-      run->r->unchanged++;
-      goto out;
+      j->state = J_SAME;
+      return;
     }
   }
-  if (ob_doc_parse(rel, data.data, data.len, &d, perr) != OB_OK) {
-    reject(run, rel, perr);
-    goto out;
+  if (ob_doc_parse(j->rel, j->data.data, j->data.len, &j->d, j->msg) != OB_OK) {
+    j->state = J_REJECT;
+    return;
   }
+  if ((j->st = prepare_doc(t, j->d, &j->p, j->msg)) != OB_OK) {
+    j->state = J_FAIL;
+    return;
+  }
+  j->state = J_DOC;
+}
+
+static void *worker(void *vrun)
+{
+  struct run *run = vrun;
+  for (size_t i = 0; i < run->njobs; i++) {
+    pthread_mutex_lock(&run->mu);
+    while (!run->quit && i >= run->done + AHEAD)
+      pthread_cond_wait(&run->cv, &run->mu);
+    int quit = run->quit;
+    pthread_mutex_unlock(&run->mu);
+    if (quit)
+      break;
+    if (run->jobs[i].state == J_TODO)
+      prep_job(run->t, &run->jobs[i]);
+    pthread_mutex_lock(&run->mu);
+    run->ready = i + 1;
+    pthread_cond_broadcast(&run->cv);
+    pthread_mutex_unlock(&run->mu);
+  }
+  return NULL;
+}
+
+/* The writer's part of one file, in walk order. */
+static ob_status index_file(struct run *run, struct job *j)
+{
+  const char *rel = j->rel;
+  ob_status st = OB_OK;
+  switch (j->state) {
+  case J_SKIP:
+    run->r->unchanged++;
+    return OB_OK;
+  case J_REJECT:
+    reject(run, rel, j->msg);
+    return OB_OK;
+  case J_SAME: {
+    const char *h_old = state_hash(j->old.data);
+    const char *oid = strchr(h_old + 1, ' ');
+    if ((st = ob_index_put_file_meta(run->w, rel, j->abs, j->data.data, j->data.len,
+                                     oid ? oid + 1 : "", run->err)))
+      return st;
+    run->r->unchanged++;
+    return OB_OK;
+  }
+  case J_FAIL:
+  case J_DOC:
+  case J_TODO:
+    break;
+  }
+  const ob_doc *d = j->d;
   /* one id, one file */
-  for (size_t i = 0; i < run->ids.n; i++) {
-    const char *tab = strchr(run->ids.paths[i], '\t');
-    if ((size_t)(tab - run->ids.paths[i]) == strlen(d->id) &&
-        strncmp(run->ids.paths[i], d->id, strlen(d->id)) == 0) {
-      char m[OB_ERR_SIZE];
-      snprintf(m, sizeof m, "1: duplicate id '%s' (also %.180s)", d->id, tab + 1);
-      reject(run, rel, m);
-      goto out;
-    }
+  const char *other = d ? idset_get(&run->ids, d->id) : NULL;
+  if (other) {
+    char m[OB_ERR_SIZE];
+    snprintf(m, sizeof m, "1: duplicate id '%s' (also %.180s)", d->id, other);
+    reject(run, rel, m);
+    return OB_OK;
   }
+  if (j->state == J_TODO) /* not prepared: cannot happen */
+    return ob_fail(run->err, OB_EINTERNAL, "%s: not prepared", rel);
   {
     /* ... also across runs: an unchanged file may own the id already */
     char ikey[128], owner_abs[PATH_MAX_OB];
@@ -430,42 +731,69 @@ static ob_status index_file(struct run *run, const char *rel, const char *abs,
     }
     ob_buf_free(&owner);
     if (st || taken)
-      goto out;
+      return st;
     if ((st = ob_xwriter_set_meta(run->w, ikey, rel, run->err)))
-      goto out;
+      return st;
   }
-  {
-    char idp[PATH_MAX_OB + 80];
-    snprintf(idp, sizeof idp, "%s\t%s", d->id, rel);
-    seen_add(&run->ids, idp);
-  }
+  idset_put(&run->ids, d->id, rel);
   /* the file used to have another id: drop the old entries */
-  if (old.len) {
-    const char *h_old = strchr(strchr(old.data, ' ') + 1, ' ');
+  if (j->old.len) {
+    const char *h_old = state_hash(j->old.data);
     const char *oid = h_old ? strchr(h_old + 1, ' ') : NULL;
     if (oid && strcmp(oid + 1, d->id) != 0) {
       char term[256];
       snprintf(term, sizeof term, "%s%s", OB_P_DOC, oid + 1);
       if ((st = ob_xwriter_delete(run->w, term, run->err)))
-        goto out;
+        return st;
     }
   }
-  size_t n = 0;
-  if ((st = ob_index_put_doc(run->w, run->t, d, &n, run->err)) ||
-      (st = ob_index_put_file_meta(run->w, rel, abs, data.data, data.len, d->id, run->err)))
-    goto out;
-  run->r->entries += n;
-  if (old.len)
+  if (j->state == J_FAIL) {
+    snprintf(run->err, OB_ERR_SIZE, "%s", j->msg);
+    return j->st;
+  }
+  if ((st = write_prepared(run->w, &j->p, run->err)) ||
+      (st = ob_index_put_file_meta(run->w, rel, j->abs, j->data.data, j->data.len, d->id,
+                                   run->err)))
+    return st;
+  run->r->entries += j->p.n;
+  if (j->old.len)
     run->r->updated++;
   else
     run->r->added++;
   if (run->o->verbose && run->o->log)
-    fprintf(run->o->log, "indexed %s (%s, %zu entries)\n", rel, d->id, n);
-out:
-  ob_doc_free(d);
-  ob_buf_free(&old);
-  ob_buf_free(&data);
-  return st;
+    fprintf(run->o->log, "indexed %s (%s, %zu entries)\n", rel, d->id, j->p.n);
+  return OB_OK;
+}
+
+/* Lists a file and reads its recorded state: same size and mtime means
+ * unchanged without reading it. */
+static ob_status list_file(struct run *run, const char *rel, const char *abs,
+                           const struct stat *sb)
+{
+  char key[PATH_MAX_OB + 16], cheap[512];
+  run->r->scanned++;
+  seen_add(&run->seen, rel);
+  if (run->njobs == run->capjobs) {
+    run->capjobs = run->capjobs ? run->capjobs * 2 : 256;
+    run->jobs = ob_xrealloc(run->jobs, run->capjobs * sizeof *run->jobs);
+  }
+  struct job *j = &run->jobs[run->njobs++];
+  memset(j, 0, sizeof *j);
+  j->rel = ob_xstrdup(rel);
+  j->abs = ob_xstrdup(abs);
+  j->sb = *sb;
+  j->state = J_TODO;
+  ob_buf_init(&j->old, 1024);
+  snprintf(key, sizeof key, "%s%s", OB_M_FILE, rel);
+  ob_status st = ob_xwriter_get_meta(run->w, key, &j->old, run->err);
+  if (st)
+    return st;
+  stat_key(sb, NULL, 0, NULL, cheap, sizeof cheap);
+  size_t cl = strcspn(cheap, " ");
+  cl += 1 + strcspn(cheap + cl + 1, " ");
+  if (j->old.len > cl && strncmp(j->old.data, cheap, cl) == 0)
+    j->state = J_SKIP;
+  return OB_OK;
 }
 
 static ob_status walk(struct run *run, const char *rel)
@@ -500,12 +828,44 @@ static ob_status walk(struct run *run, const char *rel)
     else if (S_ISREG(sb.st_mode)) {
       size_t l = strlen(list[i]);
       if (l > 3 && !strcmp(list[i] + l - 3, ".md"))
-        st = index_file(run, crel, cabs, &sb);
+        st = list_file(run, crel, cabs, &sb);
     }
   }
   for (size_t i = 0; i < nn; i++)
     free(list[i]);
   free(list);
+  return st;
+}
+
+/* Indexes every listed file: a worker thread prepares, this one writes. */
+static ob_status index_all(struct run *run)
+{
+  pthread_t th;
+  ob_status st = OB_OK;
+  int threaded = pthread_create(&th, NULL, worker, run) == 0;
+  if (!threaded) { /* no thread to be had: prepare in line */
+    run->done = (size_t)-1 / 2;
+    worker(run);
+  }
+  for (size_t i = 0; i < run->njobs && !st; i++) {
+    pthread_mutex_lock(&run->mu);
+    while (run->ready <= i)
+      pthread_cond_wait(&run->cv, &run->mu);
+    pthread_mutex_unlock(&run->mu);
+    st = index_file(run, &run->jobs[i]);
+    job_free(&run->jobs[i]);
+    pthread_mutex_lock(&run->mu);
+    run->done = i + 1;
+    pthread_cond_broadcast(&run->cv);
+    pthread_mutex_unlock(&run->mu);
+  }
+  if (threaded) {
+    pthread_mutex_lock(&run->mu);
+    run->quit = 1;
+    pthread_cond_broadcast(&run->cv);
+    pthread_mutex_unlock(&run->mu);
+    pthread_join(th, NULL);
+  }
   return st;
 }
 
@@ -541,7 +901,7 @@ ob_status ob_index_run(const ob_text *t, const ob_index_opts *o, ob_index_report
   ob_status st;
   struct run run;
   struct gone g;
-  char name[64], path[PATH_MAX_OB], newname[64];
+  char name[64], path[PATH_MAX_OB], bpath[PATH_MAX_OB + 8], newname[64];
   struct stat sb;
   memset(r, 0, sizeof *r);
   memset(&run, 0, sizeof run);
@@ -550,6 +910,8 @@ ob_status ob_index_run(const ob_text *t, const ob_index_opts *o, ob_index_report
   run.o = o;
   run.r = r;
   run.err = err;
+  pthread_mutex_init(&run.mu, NULL);
+  pthread_cond_init(&run.cv, NULL);
   newname[0] = '\0';
 
   if (stat(o->handbook, &sb) != 0 || !S_ISDIR(sb.st_mode))
@@ -567,11 +929,17 @@ ob_status ob_index_run(const ob_text *t, const ob_index_opts *o, ob_index_report
     snprintf(newname, sizeof newname, "idx-%ld", n + 1);
   }
   snprintf(path, sizeof path, "%s/%s", o->db, newname[0] ? newname : name);
-  if (newname[0])
+  /* A fresh index is built beside its final folder and compacted into it:
+   * readers never see either until CURRENT names it, and the compacted
+   * B-trees are full (the postlist about a third smaller). */
+  snprintf(bpath, sizeof bpath, "%s.build", path);
+  if (newname[0]) {
     remove_tree(path); /* leftovers of an interrupted rebuild */
-  if ((st = ob_xwriter_open(path, &run.w, err)))
+    remove_tree(bpath);
+  }
+  if ((st = ob_xwriter_open(newname[0] ? bpath : path, &run.w, err)))
     goto out;
-  if ((st = walk(&run, "")))
+  if ((st = walk(&run, "")) || (st = index_all(&run)))
     goto out;
   qsort(run.seen.paths, run.seen.n, sizeof *run.seen.paths, cmp_str);
   g.run = &run;
@@ -587,11 +955,7 @@ ob_status ob_index_run(const ob_text *t, const ob_index_opts *o, ob_index_report
     if (id && id[1]) {
       char term[256];
       snprintf(term, sizeof term, "%s%s", OB_P_DOC, id + 1);
-      int still = 0; /* another file may have taken the id over */
-      for (size_t k = 0; k < run.ids.n; k++)
-        if (!strncmp(run.ids.paths[k], id + 1, strlen(id + 1)) &&
-            run.ids.paths[k][strlen(id + 1)] == '\t')
-          still = 1;
+      int still = idset_get(&run.ids, id + 1) != NULL; /* another file took the id over */
       if (!still && (st = ob_xwriter_delete(run.w, term, err)))
         goto out;
     }
@@ -605,7 +969,9 @@ ob_status ob_index_run(const ob_text *t, const ob_index_opts *o, ob_index_report
   ob_xwriter_close(run.w);
   run.w = NULL;
   if (newname[0]) {
-    if ((st = write_current(o->db, newname, err)))
+    st = ob_xdb_compact(bpath, path, err);
+    remove_tree(bpath);
+    if (st || (st = write_current(o->db, newname, err)))
       goto out;
     if (strcmp(newname, name) != 0) {
       char oldp[PATH_MAX_OB];
@@ -616,7 +982,12 @@ ob_status ob_index_run(const ob_text *t, const ob_index_opts *o, ob_index_report
 out:
   ob_xwriter_close(run.w);
   seen_free(&run.seen);
-  seen_free(&run.ids);
+  idset_free(&run.ids);
+  for (size_t i = 0; i < run.njobs; i++)
+    job_free(&run.jobs[i]);
+  free(run.jobs);
+  pthread_mutex_destroy(&run.mu);
+  pthread_cond_destroy(&run.cv);
   seen_free(&g.keys);
   ob_index_unlock(lockfd);
   return st;

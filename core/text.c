@@ -2,6 +2,7 @@
 #include "text.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +33,20 @@ struct syn_entry {
 };
 
 #define SYN_BUCKETS 1024
+/* The segmentation memo: direct-mapped, runs of at most SEG_RUN_MAX bytes,
+ * so it never holds more than SEG_SLOTS * ~1 KiB. */
+#define SEG_SLOTS 8192
+#define SEG_RUN_MAX 192
+
+/* One memoised run: the run's bytes, then nw records of struct seg_word,
+ * then the words' bytes. */
+struct seg_word {
+  uint32_t off, rlen, wlen; /* offset and length in the run; word length */
+};
+struct seg_entry {
+  uint32_t hash, runlen, nw, wbytes;
+  /* char run[runlen]; struct seg_word w[nw]; char words[wbytes]; */
+};
 #define TRAD_LO 0x3400
 #define TRAD_HI 0xFAFF
 
@@ -45,6 +60,9 @@ struct ob_text {
   struct syn_entry *stop[SYN_BUCKETS]; /* query stop list */
   /* code points that t2s changes; text without any skips OpenCC */
   unsigned char trad[(TRAD_HI - TRAD_LO + 1) / 8 + 1];
+  /* friso's words of recently seen CJK runs (see emit_words) */
+  pthread_mutex_t seg_lock;
+  struct seg_entry *seg[SEG_SLOTS];
 };
 
 static uint32_t hash_bytes(const char *s, size_t n)
@@ -249,6 +267,7 @@ ob_status ob_text_new(const char *lang_dir, ob_text **out, char *err)
   ob_status st = OB_OK;
   char path[1024];
   *out = NULL;
+  pthread_mutex_init(&t->seg_lock, NULL);
   if (!lang_dir)
     lang_dir = OB_LANG_DIR;
 
@@ -325,6 +344,9 @@ void ob_text_free(ob_text *t)
     free(t->groups[g]);
   }
   free(t->groups);
+  for (size_t i = 0; i < SEG_SLOTS; i++)
+    free(t->seg[i]);
+  pthread_mutex_destroy(&t->seg_lock);
   free(t);
 }
 
@@ -440,25 +462,114 @@ static int is_word_cp(uint32_t cp)
          c == UTF8PROC_CATEGORY_LT || c == UTF8PROC_CATEGORY_LM;
 }
 
-/* friso words of one CJK run; run is NUL-terminated scratch. */
-static int emit_words(const ob_text *t, char *run, size_t base, ob_token_fn fn, void *ctx)
+static size_t seg_size(uint32_t runlen, uint32_t nw, uint32_t wbytes)
 {
-  friso_task_t task = friso_new_task();
+  return sizeof(struct seg_entry) + runlen + nw * sizeof(struct seg_word) + wbytes;
+}
+
+/* The words of a memoised run copied into *copy (caller frees), or NULL. */
+static struct seg_entry *seg_get(const ob_text *t, uint32_t h, const char *run, size_t n)
+{
+  ob_text *mt = (ob_text *)t; /* the memo is the one mutable part, behind its lock */
+  struct seg_entry *copy = NULL;
+  pthread_mutex_lock(&mt->seg_lock);
+  const struct seg_entry *e = t->seg[h % SEG_SLOTS];
+  if (e && e->hash == h && e->runlen == n && memcmp(e + 1, run, n) == 0) {
+    size_t sz = seg_size(e->runlen, e->nw, e->wbytes);
+    copy = ob_xmalloc(sz);
+    memcpy(copy, e, sz);
+  }
+  pthread_mutex_unlock(&mt->seg_lock);
+  return copy;
+}
+
+static void seg_put(const ob_text *t, struct seg_entry *e)
+{
+  ob_text *mt = (ob_text *)t;
+  pthread_mutex_lock(&mt->seg_lock);
+  struct seg_entry **slot = &mt->seg[e->hash % SEG_SLOTS];
+  free(*slot);
+  *slot = e;
+  pthread_mutex_unlock(&mt->seg_lock);
+}
+
+/* Replays a run's words to fn. */
+static int seg_emit(const struct seg_entry *e, size_t base, ob_token_fn fn, void *ctx)
+{
+  const char *p = (const char *)(e + 1) + e->runlen;
+  struct seg_word w;
+  const char *words = p + e->nw * sizeof w;
   int stop = 0;
-  friso_set_text(task, run);
-  while (!stop && t->fconf->next_token(t->friso, t->fconf, task) != NULL) {
-    friso_token_t tk = task->token;
+  for (uint32_t i = 0; i < e->nw && !stop; i++) {
+    memcpy(&w, p + i * sizeof w, sizeof w);
+    ob_token tok = {OB_TOK_WORD, words, w.wlen, base + w.off, base + w.off + w.rlen};
+    words += w.wlen;
+    stop = fn(&tok, ctx);
+  }
+  return stop;
+}
+
+/* friso words of one CJK run; run is NUL-terminated scratch. friso's
+ * segmentation of a run depends on the run alone, and it is the dearest
+ * step of indexing: titles, symptoms and tags recur on every entry of a
+ * document and everyday clauses recur across documents, so runs seen
+ * recently are answered from the memo. *task is made on first use and
+ * reused for the caller's next runs. */
+static int emit_words(const ob_text *t, friso_task_t *task, char *run, size_t n, size_t base,
+                      ob_token_fn fn, void *ctx)
+{
+  uint32_t h = hash_bytes(run, n);
+  int memo = n <= SEG_RUN_MAX;
+  if (memo) {
+    struct seg_entry *e = seg_get(t, h, run, n);
+    if (e) {
+      int stop = seg_emit(e, base, fn, ctx);
+      free(e);
+      return stop;
+    }
+  }
+  /* segment, keeping the words for the memo */
+  struct seg_word ws[SEG_RUN_MAX];
+  char wb[SEG_RUN_MAX * 2];
+  uint32_t nw = 0, wbytes = 0;
+  if (!*task)
+    *task = friso_new_task();
+  friso_set_text(*task, run);
+  while (t->fconf->next_token(t->friso, t->fconf, *task) != NULL) {
+    friso_token_t tk = (*task)->token;
     size_t wl = strlen(tk->word);
     if (tk->type != __LEX_CJK_WORDS__ && tk->type != __LEX_OTHER_WORDS__)
       continue;
     if (ob_utf8_count(tk->word, wl) < 2 || wl >= OB_TOKEN_MAX)
       continue;
+    if (memo && nw < SEG_RUN_MAX && wbytes + wl <= sizeof wb) {
+      ws[nw].off = (uint32_t)tk->offset;
+      ws[nw].rlen = (uint32_t)tk->rlen;
+      ws[nw].wlen = (uint32_t)wl;
+      memcpy(wb + wbytes, tk->word, wl);
+      nw++;
+      wbytes += (uint32_t)wl;
+    } else {
+      memo = 0;
+    }
     ob_token tok = {OB_TOK_WORD, tk->word, wl, base + (size_t)tk->offset,
                     base + (size_t)tk->offset + (size_t)tk->rlen};
-    stop = fn(&tok, ctx);
+    if (fn(&tok, ctx)) /* stopped early: the word list is incomplete */
+      return 1;
   }
-  friso_free_task(task);
-  return stop;
+  if (memo) {
+    struct seg_entry *e = ob_xmalloc(seg_size((uint32_t)n, nw, wbytes));
+    e->hash = h;
+    e->runlen = (uint32_t)n;
+    e->nw = nw;
+    e->wbytes = wbytes;
+    char *p = (char *)(e + 1);
+    memcpy(p, run, n);
+    memcpy(p + n, ws, nw * sizeof *ws);
+    memcpy(p + n + nw * sizeof *ws, wb, wbytes);
+    seg_put(t, e);
+  }
+  return 0;
 }
 
 ob_status ob_text_tokenize(const ob_text *t, const char *norm, size_t n, ob_token_fn fn,
@@ -467,6 +578,7 @@ ob_status ob_text_tokenize(const ob_text *t, const char *norm, size_t n, ob_toke
   const unsigned char *p = (const unsigned char *)norm;
   size_t i = 0;
   char *scratch = NULL;
+  friso_task_t task = NULL;
   int stop = 0;
   while (i < n && !stop) {
     uint32_t cp;
@@ -495,7 +607,7 @@ ob_status ob_text_tokenize(const ob_text *t, const char *norm, size_t n, ob_toke
         scratch = ob_xrealloc(scratch, i - start + 1);
         memcpy(scratch, norm + start, i - start);
         scratch[i - start] = '\0';
-        stop = emit_words(t, scratch, start, fn, ctx);
+        stop = emit_words(t, &task, scratch, i - start, start, fn, ctx);
       }
     } else if (is_word_cp(cp)) {
       size_t start = i;
@@ -518,5 +630,7 @@ ob_status ob_text_tokenize(const ob_text *t, const char *norm, size_t n, ob_toke
     }
   }
   free(scratch);
+  if (task)
+    friso_free_task(task);
   return OB_OK;
 }

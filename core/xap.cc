@@ -228,6 +228,15 @@ extern "C" ob_status ob_xwriter_cancel(ob_xwriter *w, char *err)
   GUARD_END("cancel")
 }
 
+extern "C" ob_status ob_xdb_compact(const char *src, const char *dst, char *err)
+{
+  GUARD_BEGIN
+  Xapian::Database db(src);
+  db.compact(dst, Xapian::DBCOMPACT_NO_RENUMBER);
+  return OB_OK;
+  GUARD_END("compact")
+}
+
 // Reader.
 extern "C" ob_status ob_xdb_open(const char *path, ob_xdb **out, char *err)
 {

@@ -1,0 +1,227 @@
+/* obbench: in-process search timing over a query list, with the split of
+ * one request's time the way the server spends it.
+ *
+ *   obbench --db DIR --queries FILE [--n N] [--rounds R] [--limit 10]
+ *
+ * For every query: ob_search_run() as the server calls it (the latency
+ * figures p50/p99 and queries/s), then the same work in phases, each
+ * timed alone: match (ob_query_build + ob_xdb_search with the data
+ * records), snippet (ob_snippet per hit), JSON (the hits as
+ * /api/search writes them) and gzip (deflate level 6, gzip wrapper).
+ * Prints one summary line; exits 1 when a search fails.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <zlib.h>
+
+#include "index.h"
+#include "json.h"
+#include "schema.h"
+#include "search.h"
+
+static double now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static double pct(const double *sorted, size_t n, double p)
+{
+  if (!n)
+    return 0;
+  size_t i = (size_t)(p / 100.0 * (double)(n - 1) + 0.5);
+  return sorted[i < n ? i : n - 1];
+}
+
+static size_t gzip_len(const char *p, size_t n)
+{
+  z_stream zs;
+  memset(&zs, 0, sizeof zs);
+  if (deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    return 0;
+  uLong bound = deflateBound(&zs, (uLong)n);
+  unsigned char *out = malloc(bound);
+  zs.next_in = (Bytef *)(size_t)p;
+  zs.avail_in = (uInt)n;
+  zs.next_out = out;
+  zs.avail_out = (uInt)bound;
+  size_t len = deflate(&zs, Z_FINISH) == Z_STREAM_END ? bound - zs.avail_out : 0;
+  deflateEnd(&zs);
+  free(out);
+  return len;
+}
+
+/* The /api/search body, as server/routes.c writes it. */
+static ob_status render(const char *q, const ob_search_result *r, ob_buf *body)
+{
+  ob_jw w;
+  ob_jw_init(&w, body);
+  ob_jw_obj(&w);
+  ob_jw_kstr(&w, "query", q);
+  ob_jw_kint(&w, "total", (int64_t)r->total);
+  ob_jw_key(&w, "took_ms");
+  ob_jw_num(&w, 1.0);
+  ob_jw_key(&w, "results");
+  ob_jw_arr(&w);
+  for (size_t i = 0; i < r->n; i++) {
+    char url[OB_ID_MAX + 64];
+    snprintf(url, sizeof url, "/api/docs/%s#%s", r->hits[i].id,
+             r->hits[i].anchor ? r->hits[i].anchor : "");
+    ob_jw_obj(&w);
+    ob_search_hit_fields(&w, &r->hits[i]);
+    ob_jw_kstr(&w, "url", url);
+    ob_jw_obj_end(&w);
+  }
+  ob_jw_arr_end(&w);
+  ob_jw_obj_end(&w);
+  return ob_jw_status(&w);
+}
+
+int main(int argc, char **argv)
+{
+  const char *db = NULL, *qfile = NULL, *lang = NULL;
+  size_t nmax = (size_t)-1, limit = 10;
+  int rounds = 1;
+  char err[OB_ERR_SIZE], path[4096], line[4096];
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!strcmp(argv[i], "--db"))
+      db = argv[i + 1];
+    else if (!strcmp(argv[i], "--queries"))
+      qfile = argv[i + 1];
+    else if (!strcmp(argv[i], "--lang"))
+      lang = argv[i + 1];
+    else if (!strcmp(argv[i], "--n"))
+      nmax = strtoul(argv[i + 1], NULL, 10);
+    else if (!strcmp(argv[i], "--rounds"))
+      rounds = atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--limit"))
+      limit = strtoul(argv[i + 1], NULL, 10);
+  }
+  if (!db || !qfile || rounds < 1) {
+    fprintf(stderr, "usage: obbench --db DIR --queries FILE [--n N] [--rounds R] [--limit L]\n");
+    return 2;
+  }
+  ob_text *t = NULL;
+  ob_xdb *x = NULL;
+  double t0 = now_ms();
+  if (ob_text_new(lang, &t, err)) {
+    fprintf(stderr, "obbench: %s\n", err);
+    return 1;
+  }
+  double t_text = now_ms() - t0;
+  if (ob_index_resolve(db, path, sizeof path, err) || ob_xdb_open(path, &x, err)) {
+    fprintf(stderr, "obbench: %s\n", err);
+    return 1;
+  }
+  char **qs = NULL;
+  size_t nq = 0;
+  FILE *f = fopen(qfile, "r");
+  if (!f) {
+    perror(qfile);
+    return 1;
+  }
+  while (nq < nmax && fgets(line, sizeof line, f)) {
+    line[strcspn(line, "\r\n")] = '\0';
+    if (!*line)
+      continue;
+    qs = realloc(qs, (nq + 1) * sizeof *qs);
+    qs[nq++] = strdup(line);
+  }
+  fclose(f);
+
+  size_t total = nq * (size_t)rounds, k = 0, hits = 0, with_hits = 0, json_bytes = 0,
+         gz_bytes = 0, snip_bytes = 0;
+  double *lat = calloc(total ? total : 1, sizeof *lat);
+  double sum_match = 0, sum_snip = 0, sum_json = 0, sum_gzip = 0;
+  int rc = 0;
+  ob_search_opts o;
+  memset(&o, 0, sizeof o);
+  o.limit = limit;
+  double all0 = now_ms();
+  for (int r = 0; r < rounds; r++) {
+    for (size_t i = 0; i < nq; i++) {
+      const char *q = qs[i];
+      ob_search_result res;
+      double a = now_ms();
+      ob_status st = ob_search_run(x, t, q, strlen(q), &o, &res, err);
+      lat[k++] = now_ms() - a;
+      if (st) {
+        fprintf(stderr, "obbench: %s: %s\n", q, err);
+        rc = 1;
+        continue;
+      }
+      hits += res.n;
+      with_hits += res.n > 0;
+      for (size_t h = 0; h < res.n; h++)
+        snip_bytes += strlen(res.hits[h].snippet);
+
+      /* the phases, timed apart */
+      ob_xquery *xq = ob_xquery_new();
+      ob_strv hl = {NULL, 0};
+      ob_xresults xr = {0, 0, NULL};
+      a = now_ms();
+      if (ob_query_build(t, q, strlen(q), NULL, xq, &hl, err) == OB_OK && ob_xquery_size(xq))
+        (void)!ob_xdb_search(x, xq, 0, limit, OB_V_DOC, ob_weights_default.per_doc, &xr, err);
+      sum_match += now_ms() - a;
+      a = now_ms();
+      ob_buf sn;
+      ob_buf_init(&sn, 64 * 1024);
+      for (size_t h = 0; h < xr.n; h++) {
+        const char *fl[OB_R_NFIELDS];
+        size_t fn[OB_R_NFIELDS];
+        ob_index_record_fields(xr.hits[h].data, xr.hits[h].data_len, fl, fn);
+        ob_buf_reset(&sn);
+        (void)!ob_snippet(t, fl[OB_R_TEXT], fn[OB_R_TEXT], &hl, 80, &sn, err);
+      }
+      sum_snip += now_ms() - a;
+      ob_buf_free(&sn);
+      ob_xresults_free(&xr);
+      ob_xquery_free(xq);
+      ob_strv_clear(&hl);
+
+      ob_buf body;
+      ob_buf_init(&body, (size_t)4 << 20);
+      a = now_ms();
+      if (render(q, &res, &body) != OB_OK) {
+        fprintf(stderr, "obbench: %s: reply too large\n", q);
+        rc = 1;
+      }
+      sum_json += now_ms() - a;
+      a = now_ms();
+      gz_bytes += gzip_len(body.data, body.len);
+      sum_gzip += now_ms() - a;
+      json_bytes += body.len;
+      ob_buf_free(&body);
+      ob_search_result_free(&res);
+    }
+  }
+  double all = now_ms() - all0 - sum_match - sum_snip - sum_json - sum_gzip;
+  qsort(lat, k, sizeof *lat, cmp_double);
+  double n = k ? (double)k : 1;
+  printf("obbench: %zu queries, p50 %.3f ms, p99 %.3f ms, %.1f q/s; "
+         "mean match %.3f ms, snippet %.3f ms, json %.3f ms, gzip %.3f ms; "
+         "%zu with hits, %.1f hits/query, %.0f snippet bytes/hit, %.0f json B, %.0f gzip B; "
+         "text load %.0f ms\n",
+         k, pct(lat, k, 50), pct(lat, k, 99), n / (all / 1e3), sum_match / n, sum_snip / n,
+         sum_json / n, sum_gzip / n, with_hits / (size_t)rounds, (double)hits / n,
+         hits ? (double)snip_bytes / (double)hits : 0.0, (double)json_bytes / n,
+         (double)gz_bytes / n, t_text);
+  for (size_t i = 0; i < nq; i++)
+    free(qs[i]);
+  free(qs);
+  free(lat);
+  ob_xdb_close(x);
+  ob_text_free(t);
+  return rc;
+}
