@@ -99,12 +99,16 @@ struct builder {
   ob_doc *d;
   ob_buf text;  /* current section text */
   int have_title;
+  size_t cap;   /* sections allocated */
 };
 
 static void add_section(struct builder *b, const char *heading, int level, unsigned line)
 {
   ob_doc *d = b->d;
-  d->sections = ob_xrealloc(d->sections, (d->nsections + 1) * sizeof *d->sections);
+  if (d->nsections == b->cap) { /* doubling: one realloc per section is quadratic */
+    b->cap = b->cap ? 2 * b->cap : 8;
+    d->sections = ob_xrealloc(d->sections, b->cap * sizeof *d->sections);
+  }
   struct ob_section *s = &d->sections[d->nsections];
   char anchor[32];
   if (level == 0)
@@ -128,9 +132,14 @@ static void close_section(struct builder *b)
   s->text = ob_buf_detach(&b->text, NULL);
 }
 
+/* Slots found in the body, at most: a phrase has a handful, and the
+ * duplicate check below is quadratic in their number. */
+#define OB_DOC_MAX_BODY_SLOTS 32
+
 static void collect_slots(const char *s, ob_strv *slots)
 {
-  for (const char *p = strstr(s, "{{"); p; p = strstr(p, "{{")) {
+  for (const char *p = strstr(s, "{{"); p && slots->n < OB_DOC_MAX_BODY_SLOTS;
+       p = strstr(p, "{{")) {
     const char *e = strstr(p + 2, "}}");
     if (!e)
       break;
@@ -182,6 +191,97 @@ static int section_symptoms(const char *lit, ob_strv *out)
   return 1;
 }
 
+/* cmark 0.30.2 takes quadratic time on a few shapes: containers nested
+ * hundreds deep and then many lines (CVE-2023-24824: every line walks every
+ * open container; "> > > ...", "- - - ..." or lists nested by indentation)
+ * and a paragraph of thousands of link brackets (CVE-2023-22486: "![[]()"
+ * repeated). A 256 KiB file of them holds a worker for seconds to minutes
+ * (tests/hostile/cmark_slow.c); no handbook needs them, so they are refused
+ * before cmark sees the text. Code blocks are not told apart: the limits
+ * are far above what prose or code needs. */
+#define OB_DOC_MAX_NESTING 32     /* quotes and lists open at one line */
+#define OB_DOC_MAX_BRACKETS 2000  /* '[' in one paragraph (between blank lines) */
+
+static int list_marker(const char *p, const char *e, size_t *len)
+{
+  size_t n = 0;
+  if (p < e && (*p == '-' || *p == '+' || *p == '*'))
+    n = 1;
+  else {
+    while (p + n < e && n < 9 && p[n] >= '0' && p[n] <= '9')
+      n++;
+    if (n == 0 || p + n >= e || (p[n] != '.' && p[n] != ')'))
+      return 0;
+    n++;
+  }
+  if (p + n < e && p[n] != ' ' && p[n] != '\t')
+    return 0;
+  *len = n;
+  return 1;
+}
+
+/* A thematic break ("- - -", "***"): only -, * or _ and white space. */
+static int thematic_break(const char *p, const char *e)
+{
+  size_t marks = 0;
+  for (; p < e; p++) {
+    if (*p == '-' || *p == '*' || *p == '_')
+      marks++;
+    else if (*p != ' ' && *p != '\t' && *p != '\r')
+      return 0;
+  }
+  return marks >= 3;
+}
+
+/* An upper bound of the containers open at each line: those of the last
+ * non-blank line that its indentation can continue (a list item needs two
+ * columns or more), plus the quote and list markers it opens. */
+static ob_status check_shape(const char *s, size_t n, unsigned line, char *err)
+{
+  size_t brackets = 0, depth = 0;
+  for (const char *p = s, *end = s + n; p < end; line++) {
+    const char *e = memchr(p, '\n', (size_t)(end - p));
+    if (!e)
+      e = end;
+    const char *q = p;
+    size_t cols = 0;
+    while (q < e && (*q == ' ' || *q == '\t' || *q == '\r'))
+      cols += *q++ == '\t' ? 4 : 1;
+    if (q == e) {
+      brackets = 0; /* a blank line ends every paragraph, not the lists */
+      p = e < end ? e + 1 : end;
+      continue;
+    }
+    for (const char *b = q; (b = memchr(b, '[', (size_t)(e - b))); b++)
+      if (++brackets > OB_DOC_MAX_BRACKETS)
+        return ob_fail(err, OB_EINPUT,
+                       "%u: more than %d '[' in one paragraph (Markdown that is slow to "
+                       "parse): split it with blank lines",
+                       line, OB_DOC_MAX_BRACKETS);
+    depth = depth < cols / 2 ? depth : cols / 2;
+    if (!thematic_break(q, e)) {
+      size_t ml;
+      for (;;) {
+        if (q < e && *q == '>')
+          q++;
+        else if (list_marker(q, e, &ml))
+          q += ml;
+        else
+          break;
+        while (q < e && (*q == ' ' || *q == '\t'))
+          q++;
+        if (++depth > OB_DOC_MAX_NESTING)
+          return ob_fail(err, OB_EINPUT,
+                         "%u: quotes or lists nested more than %d deep (Markdown that is slow "
+                         "to parse)",
+                         line, OB_DOC_MAX_NESTING);
+      }
+    }
+    p = e < end ? e + 1 : end;
+  }
+  return OB_OK;
+}
+
 static char *take(char **s)
 {
   char *v = *s;
@@ -229,10 +329,15 @@ ob_status ob_doc_parse(const char *relpath, const char *src, size_t len, ob_doc 
   }
   if ((st = ob_fm_parse(src, len, &fm, ferr)) != OB_OK)
     return ob_fail(err, st, "%s", ferr);
+  if ((st = check_shape(src + fm.body_offset, len - fm.body_offset, fm.body_line, err))) {
+    ob_fm_clear(&fm);
+    return st;
+  }
 
   d = ob_xcalloc(1, sizeof *d);
   b.d = d;
   b.have_title = 0;
+  b.cap = 0;
   d->path = ob_xstrdup(relpath);
 
   /* defaults from the path: type from the first folder, id from the name */

@@ -348,7 +348,7 @@ static ob_status prepare_doc(const ob_text *t, const ob_doc *d, struct prepared 
   struct terms shared, ts;
   int have_shared = 0;
   char term[256];
-  ob_buf_init(&norm, (size_t)8 * OB_DOC_MAX_BYTES);
+  ob_buf_init(&norm, (size_t)OB_NFKC_GROWTH * OB_DOC_MAX_BYTES);
   ob_buf_init(&rec, (size_t)4 * OB_DOC_MAX_BYTES);
   ob_buf_init(&slots, 4096);
   terms_init(&shared);

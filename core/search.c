@@ -119,7 +119,8 @@ ob_status ob_query_build(const ob_text *t, const char *q, size_t n, const ob_wei
   ob_buf norm;
   struct qctx c = {NULL, 0, 0};
   ob_status st;
-  ob_buf_init(&norm, 16 * OB_QUERY_MAX_CHARS);
+  /* NFKC can grow a character elevenfold (U+FDFA: 3 -> 33 bytes) */
+  ob_buf_init(&norm, OB_NFKC_GROWTH * 4 * OB_QUERY_MAX_CHARS);
   if (!w)
     w = &ob_weights_default;
   if ((st = ob_text_normalize(t, q, n, &norm, NULL, err)))
@@ -266,7 +267,7 @@ ob_status ob_snippet(const ob_text *t, const char *text, size_t len, const ob_st
   ob_buf norm, map;
   struct sctx c = {hl, NULL, 0, len, NULL, 0};
   ob_status st;
-  ob_buf_init(&norm, 8 * len + 64);
+  ob_buf_init(&norm, OB_NFKC_GROWTH * len + 64);
   ob_buf_init(&map, (size_t)-1);
   if ((st = ob_text_normalize(t, text, len, &norm, &map, err)))
     goto out;

@@ -399,8 +399,10 @@ ob_status ob_text_normalize(const ob_text *t, const char *s, size_t n, ob_buf *o
       goto out;
     }
     size_t before = tmp.len;
-    if ((st = fold_cp(cp, p + i, l, &tmp)) != OB_OK)
+    if ((st = fold_cp(cp, p + i, l, &tmp)) != OB_OK) {
+      ob_fail(err, st, "text too long after normalisation");
       goto out;
+    }
     if (!need_cc && tmp.len > before) {
       uint32_t fc;
       size_t fl = ob_utf8_decode((const unsigned char *)tmp.data + before, tmp.len - before, &fc);

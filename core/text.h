@@ -22,6 +22,10 @@ extern "C" {
 
 typedef struct ob_text ob_text;
 
+/* Most bytes normalisation can make of one input byte (NFKC of U+FDFA
+ * turns 3 bytes into 33); size output buffers with it. */
+#define OB_NFKC_GROWTH 12
+
 /* Longest token kept, in bytes; longer Latin runs are truncated. */
 #define OB_TOKEN_MAX 64
 
