@@ -236,7 +236,7 @@ static int thematic_break(const char *p, const char *e)
 /* An upper bound of the containers open at each line: those of the last
  * non-blank line that its indentation can continue (a list item needs two
  * columns or more), plus the quote and list markers it opens. */
-static ob_status check_shape(const char *s, size_t n, unsigned line, char *err)
+ob_status ob_doc_check_shape(const char *s, size_t n, unsigned line, char *err)
 {
   size_t brackets = 0, depth = 0;
   for (const char *p = s, *end = s + n; p < end; line++) {
@@ -329,7 +329,7 @@ ob_status ob_doc_parse(const char *relpath, const char *src, size_t len, ob_doc 
   }
   if ((st = ob_fm_parse(src, len, &fm, ferr)) != OB_OK)
     return ob_fail(err, st, "%s", ferr);
-  if ((st = check_shape(src + fm.body_offset, len - fm.body_offset, fm.body_line, err))) {
+  if ((st = ob_doc_check_shape(src + fm.body_offset, len - fm.body_offset, fm.body_line, err))) {
     ob_fm_clear(&fm);
     return st;
   }

@@ -65,6 +65,11 @@ ob_status ob_doc_parse(const char *relpath, const char *src, size_t len, ob_doc 
                        char *err) OB_WUR;
 void ob_doc_free(ob_doc *d);
 
+/* Refuses Markdown shapes cmark 0.30 is slow on (containers nested more
+ * than 32 deep, more than 2000 '[' in one paragraph) before cmark sees
+ * them; line is the file line of s, for "LINE: reason" in err. */
+ob_status ob_doc_check_shape(const char *s, size_t n, unsigned line, char *err) OB_WUR;
+
 /* True for a valid document id: [a-z0-9][a-z0-9-]{0,63}. */
 int ob_doc_id_valid(const char *id);
 /* Renders Markdown to HTML with raw HTML suppressed. Caller frees. */

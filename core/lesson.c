@@ -185,6 +185,12 @@ ob_status ob_lesson_check_markdown(const char *s, size_t n, size_t max, int min_
     return ob_fail(err, OB_ETOOBIG, "%s过长:最多 %zu KiB", what, max / 1024);
   if (!ob_utf8_valid(s, n))
     return ob_fail(err, OB_EINPUT, "%s不是有效的 UTF-8 文本", what);
+  {
+    /* the shapes cmark is slow on are refused before cmark parses them */
+    char serr[OB_ERR_SIZE];
+    if (ob_doc_check_shape(s, n, 1, serr) != OB_OK)
+      return ob_fail(err, OB_EINPUT, "%s的 Markdown 嵌套过深或方括号过多,请简化格式", what);
+  }
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
     if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
