@@ -2,6 +2,7 @@
  * one request's time the way the server spends it.
  *
  *   obbench --db DIR --queries FILE [--n N] [--rounds R] [--limit 10]
+ *           [--exact] [--compare]
  *
  * For every query: ob_search_run() as the server calls it (the latency
  * figures p50/p99 and queries/s), then the same work in phases, each
@@ -9,6 +10,12 @@
  * records), snippet (ob_snippet per hit), JSON (the hits as
  * /api/search writes them) and gzip (deflate level 6, gzip wrapper).
  * Prints one summary line; exits 1 when a search fails.
+ *
+ * --exact turns the two-stage matching of large indexes off (ob_xprune).
+ * --compare runs every query both ways and prints how far the two-stage
+ * top hits are from the exact ones: the share of the exact top `limit`
+ * also in the two-stage top `limit`, how often the first hit is the same,
+ * and the mean time of each.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -88,66 +95,77 @@ static ob_status render(const char *q, const ob_search_result *r, ob_buf *body)
   return ob_jw_status(&w);
 }
 
-int main(int argc, char **argv)
+static int same_hit(const struct ob_hit *a, const struct ob_hit *b)
 {
-  const char *db = NULL, *qfile = NULL, *lang = NULL;
-  size_t nmax = (size_t)-1, limit = 10;
-  int rounds = 1;
-  char err[OB_ERR_SIZE], path[4096], line[4096];
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!strcmp(argv[i], "--db"))
-      db = argv[i + 1];
-    else if (!strcmp(argv[i], "--queries"))
-      qfile = argv[i + 1];
-    else if (!strcmp(argv[i], "--lang"))
-      lang = argv[i + 1];
-    else if (!strcmp(argv[i], "--n"))
-      nmax = strtoul(argv[i + 1], NULL, 10);
-    else if (!strcmp(argv[i], "--rounds"))
-      rounds = atoi(argv[i + 1]);
-    else if (!strcmp(argv[i], "--limit"))
-      limit = strtoul(argv[i + 1], NULL, 10);
-  }
-  if (!db || !qfile || rounds < 1) {
-    fprintf(stderr, "usage: obbench --db DIR --queries FILE [--n N] [--rounds R] [--limit L]\n");
-    return 2;
-  }
-  ob_text *t = NULL;
-  ob_xdb *x = NULL;
-  double t0 = now_ms();
-  if (ob_text_new(lang, &t, err)) {
-    fprintf(stderr, "obbench: %s\n", err);
-    return 1;
-  }
-  double t_text = now_ms() - t0;
-  if (ob_index_resolve(db, path, sizeof path, err) || ob_xdb_open(path, &x, err)) {
-    fprintf(stderr, "obbench: %s\n", err);
-    return 1;
-  }
-  char **qs = NULL;
-  size_t nq = 0;
-  FILE *f = fopen(qfile, "r");
-  if (!f) {
-    perror(qfile);
-    return 1;
-  }
-  while (nq < nmax && fgets(line, sizeof line, f)) {
-    line[strcspn(line, "\r\n")] = '\0';
-    if (!*line)
-      continue;
-    qs = realloc(qs, (nq + 1) * sizeof *qs);
-    qs[nq++] = strdup(line);
-  }
-  fclose(f);
+  return !strcmp(a->id, b->id) && !strcmp(a->anchor ? a->anchor : "", b->anchor ? b->anchor : "");
+}
 
+/* Every query exact and two-stage: how far apart the top hits are. */
+static int compare_runs(ob_xdb *x, const ob_text *t, char **qs, size_t nq, size_t limit)
+{
+  ob_weights ex = ob_weights_default, pr = ob_weights_default;
+  ex.prune.min_docs = 0;
+  double t_ex = 0, t_pr = 0, overlap = 0;
+  size_t same_first = 0, identical = 0, counted = 0;
+  char err[OB_ERR_SIZE];
+  for (size_t i = 0; i < nq; i++) {
+    ob_search_opts o;
+    memset(&o, 0, sizeof o);
+    o.limit = limit;
+    ob_search_result a, b;
+    o.weights = &ex;
+    double t0 = now_ms();
+    if (ob_search_run(x, t, qs[i], strlen(qs[i]), &o, &a, err)) {
+      fprintf(stderr, "obbench: %s: %s\n", qs[i], err);
+      return 1;
+    }
+    double t1 = now_ms();
+    o.weights = &pr;
+    if (ob_search_run(x, t, qs[i], strlen(qs[i]), &o, &b, err)) {
+      fprintf(stderr, "obbench: %s: %s\n", qs[i], err);
+      ob_search_result_free(&a);
+      return 1;
+    }
+    t_ex += t1 - t0;
+    t_pr += now_ms() - t1;
+    if (a.n) {
+      size_t in = 0;
+      for (size_t j = 0; j < a.n; j++)
+        for (size_t k = 0; k < b.n; k++)
+          in += same_hit(&a.hits[j], &b.hits[k]);
+      overlap += (double)in / (double)a.n;
+      same_first += b.n && same_hit(&a.hits[0], &b.hits[0]);
+      int ident = a.n == b.n;
+      for (size_t j = 0; j < a.n && ident; j++)
+        ident = same_hit(&a.hits[j], &b.hits[j]);
+      identical += ident;
+      counted++;
+    }
+    ob_search_result_free(&a);
+    ob_search_result_free(&b);
+  }
+  double n = counted ? (double)counted : 1;
+  printf("obbench --compare: %zu queries with hits; top-%zu overlap %.3f, same first hit "
+         "%.3f, identical list %.3f; mean ms exact %.3f, two-stage %.3f\n",
+         counted, limit, overlap / n, same_first / n, identical / n, t_ex / (double)(nq ? nq : 1),
+         t_pr / (double)(nq ? nq : 1));
+  return 0;
+}
+
+/* The timing run: latency of ob_search_run, then the phases apart. */
+static int time_runs(ob_xdb *x, const ob_text *t, char **qs, size_t nq, int rounds,
+                     size_t limit, const ob_weights *w, double t_text)
+{
+  char err[OB_ERR_SIZE];
+  int rc = 0;
   size_t total = nq * (size_t)rounds, k = 0, hits = 0, with_hits = 0, json_bytes = 0,
          gz_bytes = 0, snip_bytes = 0;
   double *lat = calloc(total ? total : 1, sizeof *lat);
   double sum_match = 0, sum_snip = 0, sum_json = 0, sum_gzip = 0;
-  int rc = 0;
   ob_search_opts o;
   memset(&o, 0, sizeof o);
   o.limit = limit;
+  o.weights = w;
   double all0 = now_ms();
   for (int r = 0; r < rounds; r++) {
     for (size_t i = 0; i < nq; i++) {
@@ -169,10 +187,11 @@ int main(int argc, char **argv)
       /* the phases, timed apart */
       ob_xquery *xq = ob_xquery_new();
       ob_strv hl = {NULL, 0};
-      ob_xresults xr = {0, 0, NULL};
+      ob_xresults xr = {0, 0, NULL, 0};
       a = now_ms();
-      if (ob_query_build(t, q, strlen(q), NULL, xq, &hl, err) == OB_OK && ob_xquery_size(xq))
-        (void)!ob_xdb_search(x, xq, 0, limit, OB_V_DOC, ob_weights_default.per_doc, &xr, err);
+      ob_xsearch_opts xo = {0, limit, OB_V_DOC, w->per_doc, &w->prune, NULL};
+      if (ob_query_build(t, q, strlen(q), w, xq, &hl, err) == OB_OK && ob_xquery_size(xq))
+        (void)!ob_xdb_search(x, xq, &xo, &xr, err);
       sum_match += now_ms() - a;
       a = now_ms();
       ob_buf sn;
@@ -217,10 +236,83 @@ int main(int argc, char **argv)
          sum_json / n, sum_gzip / n, with_hits / (size_t)rounds, (double)hits / n,
          hits ? (double)snip_bytes / (double)hits : 0.0, (double)json_bytes / n,
          (double)gz_bytes / n, t_text);
+  free(lat);
+  return rc;
+}
+
+int main(int argc, char **argv)
+{
+  const char *db = NULL, *qfile = NULL, *lang = NULL;
+  size_t nmax = (size_t)-1, limit = 10;
+  int rounds = 1, exact = 0, compare = 0;
+  char err[OB_ERR_SIZE], path[4096], line[4096];
+  for (int i = 1; i < argc; i += 2) {
+    if (!strcmp(argv[i], "--exact")) {
+      exact = 1;
+      i--;
+      continue;
+    }
+    if (!strcmp(argv[i], "--compare")) {
+      compare = 1;
+      i--;
+      continue;
+    }
+    if (i + 1 >= argc)
+      break;
+    if (!strcmp(argv[i], "--db"))
+      db = argv[i + 1];
+    else if (!strcmp(argv[i], "--queries"))
+      qfile = argv[i + 1];
+    else if (!strcmp(argv[i], "--lang"))
+      lang = argv[i + 1];
+    else if (!strcmp(argv[i], "--n"))
+      nmax = strtoul(argv[i + 1], NULL, 10);
+    else if (!strcmp(argv[i], "--rounds"))
+      rounds = atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--limit"))
+      limit = strtoul(argv[i + 1], NULL, 10);
+  }
+  if (!db || !qfile || rounds < 1) {
+    fprintf(stderr, "usage: obbench --db DIR --queries FILE [--n N] [--rounds R] [--limit L] "
+                    "[--exact] [--compare]\n");
+    return 2;
+  }
+  ob_text *t = NULL;
+  ob_xdb *x = NULL;
+  double t0 = now_ms();
+  if (ob_text_new(lang, &t, err)) {
+    fprintf(stderr, "obbench: %s\n", err);
+    return 1;
+  }
+  double t_text = now_ms() - t0;
+  if (ob_index_resolve(db, path, sizeof path, err) || ob_xdb_open(path, &x, err)) {
+    fprintf(stderr, "obbench: %s\n", err);
+    return 1;
+  }
+  char **qs = NULL;
+  size_t nq = 0;
+  FILE *f = fopen(qfile, "r");
+  if (!f) {
+    perror(qfile);
+    return 1;
+  }
+  while (nq < nmax && fgets(line, sizeof line, f)) {
+    line[strcspn(line, "\r\n")] = '\0';
+    if (!*line)
+      continue;
+    qs = realloc(qs, (nq + 1) * sizeof *qs);
+    qs[nq++] = strdup(line);
+  }
+  fclose(f);
+  int rc = 0;
+  ob_weights wts = ob_weights_default;
+  if (exact)
+    wts.prune.min_docs = 0;
+  rc = compare ? compare_runs(x, t, qs, nq, limit)
+               : time_runs(x, t, qs, nq, rounds, limit, &wts, t_text);
   for (size_t i = 0; i < nq; i++)
     free(qs[i]);
   free(qs);
-  free(lat);
   ob_xdb_close(x);
   ob_text_free(t);
   return rc;

@@ -403,6 +403,7 @@ static ob_status prepare_doc(const ob_text *t, const ob_doc *d, struct prepared 
     int il = snprintf(idx, sizeof idx, "%zu", i);
     ob_xdoc_set_value(xd, OB_V_DOC, d->id, strlen(d->id));
     ob_xdoc_set_value(xd, OB_V_SECTION, idx, (size_t)il);
+    ob_xdoc_set_value(xd, OB_V_TYPE, d->type, strlen(d->type));
 
     ob_buf_reset(&rec);
     if ((st = rec_field(&rec, d->id)) || (st = rec_field(&rec, d->type)) ||
@@ -894,6 +895,25 @@ static void seen_free(struct seen *s)
   memset(s, 0, sizeof *s);
 }
 
+/* Whether the index `name` was written with this schema version; one
+ * written by another version is rebuilt whole, beside it. An index that
+ * cannot be opened counts as current: opening it for writing reports why. */
+static int schema_current(const char *db, const char *name)
+{
+  char path[PATH_MAX_OB], err[OB_ERR_SIZE];
+  ob_xdb *x = NULL;
+  ob_buf v;
+  int cur = 1;
+  ob_buf_init(&v, 256);
+  snprintf(path, sizeof path, "%s/%s", db, name);
+  if (ob_xdb_open(path, &x, err) == OB_OK && ob_xdb_doc_count(x) > 0 &&
+      ob_xdb_get_meta(x, OB_M_SCHEMA, &v, err) == OB_OK)
+    cur = v.len == strlen(OB_SCHEMA_VERSION) && memcmp(v.data, OB_SCHEMA_VERSION, v.len) == 0;
+  ob_xdb_close(x);
+  ob_buf_free(&v);
+  return cur;
+}
+
 ob_status ob_index_run(const ob_text *t, const ob_index_opts *o, ob_index_report *r,
                        char *err)
 {
@@ -924,7 +944,7 @@ ob_status ob_index_run(const ob_text *t, const ob_index_opts *o, ob_index_report
     snprintf(newname, sizeof newname, "%s", name);
   } else if (st) {
     goto out;
-  } else if (o->rebuild) {
+  } else if (o->rebuild || !schema_current(o->db, name)) {
     long n = strtol(name + 4, NULL, 10);
     snprintf(newname, sizeof newname, "idx-%ld", n + 1);
   }

@@ -19,6 +19,7 @@
 const ob_weights ob_weights_default = {
   .uni = 1.0, .bi = 1.0, .word = 0.3, .syn = 0.2, .latin = 2.0,
   .k1 = 1.2, .b = 0.75, .per_doc = 2, .stop = 1, .fault = 0.7,
+  .prune = {.min_docs = 5000, .common = 0.1, .pool = 300},
 };
 
 ob_status ob_query_check(const char *q, size_t n, char *err)
@@ -342,46 +343,12 @@ static char *dupf(const char *s, size_t n)
 
 #define OB_PRIOR_POOL 30
 
-static int cmp_hit(const void *a, const void *b)
-{
-  const struct ob_xhit *x = a, *y = b;
-  if (x->score != y->score)
-    return x->score > y->score ? -1 : 1;
-  return x->docid < y->docid ? -1 : x->docid > y->docid;
-}
-
-static void apply_prior(ob_xresults *xr, double fault)
-{
-  for (size_t i = 0; i < xr->n; i++) {
-    const char *f[OB_R_NFIELDS];
-    size_t fl[OB_R_NFIELDS];
-    ob_index_record_fields(xr->hits[i].data, xr->hits[i].data_len, f, fl);
-    if (fl[OB_R_TYPE] == 5 && memcmp(f[OB_R_TYPE], "fault", 5) == 0)
-      xr->hits[i].score *= fault;
-  }
-  if (xr->n)
-    qsort(xr->hits, xr->n, sizeof *xr->hits, cmp_hit);
-}
-
-/* Keeps hits [offset, offset + limit) of xr. */
-static void cut(ob_xresults *xr, size_t offset, size_t limit)
-{
-  size_t keep = 0;
-  for (size_t i = 0; i < xr->n; i++) {
-    if (i >= offset && keep < limit)
-      xr->hits[keep++] = xr->hits[i];
-    else
-      free(xr->hits[i].data);
-  }
-  xr->n = keep;
-}
-
 ob_status ob_search_run(ob_xdb *db, const ob_text *t, const char *q, size_t qlen,
                         const ob_search_opts *o, ob_search_result *r, char *err)
 {
   ob_xquery *xq = ob_xquery_new();
   ob_strv hl = {NULL, 0};
-  ob_xresults xr = {0, 0, NULL};
+  ob_xresults xr = {0, 0, NULL, 0};
   ob_buf snip, full;
   ob_status st;
   const ob_weights *w = o->weights ? o->weights : &ob_weights_default;
@@ -409,19 +376,15 @@ ob_status ob_search_run(ob_xdb *db, const ob_text *t, const char *q, size_t qlen
     ob_xquery_filter(xq, term, 2);
   }
   ob_xdb_set_bm25(db, w->k1, w->b);
-  size_t limit = o->limit ? o->limit : 10;
-  if (w->fault < 1.0 && !(o->type && *o->type)) {
-    /* fault write-ups retell the standards they quote: in a mixed list
-     * they rank a little below the clause or phrase itself */
-    size_t pool = o->offset + limit < OB_PRIOR_POOL ? OB_PRIOR_POOL : o->offset + limit;
-    if ((st = ob_xdb_search(db, xq, 0, pool, OB_V_DOC, w->per_doc, &xr, err)))
-      goto out;
-    apply_prior(&xr, w->fault);
-    cut(&xr, o->offset, limit);
-  } else if ((st = ob_xdb_search(db, xq, o->offset, limit, OB_V_DOC, w->per_doc, &xr, err))) {
+  /* fault write-ups retell the standards they quote: in a mixed list
+   * they rank a little below the clause or phrase itself */
+  ob_xprior prior = {OB_V_TYPE, "fault", w->fault, OB_PRIOR_POOL};
+  ob_xsearch_opts xo = {o->offset, o->limit ? o->limit : 10, OB_V_DOC, w->per_doc, &w->prune,
+                        w->fault < 1.0 && !(o->type && *o->type) ? &prior : NULL};
+  if ((st = ob_xdb_search(db, xq, &xo, &xr, err)))
     goto out;
-  }
   r->total = xr.total;
+  r->pruned = xr.pruned;
   r->hits = ob_xcalloc(xr.n ? xr.n : 1, sizeof *r->hits);
   for (size_t i = 0; i < xr.n; i++) {
     const char *f[OB_R_NFIELDS];

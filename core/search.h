@@ -32,6 +32,7 @@ typedef struct ob_weights {
   unsigned per_doc; /* hits per document kept (collapse), 0 = all */
   int stop;         /* drop query stop words */
   double fault;     /* score factor of fault write-ups in unfiltered searches */
+  ob_xprune prune;  /* two-stage matching on large indexes (xap.h) */
 } ob_weights;
 
 extern const ob_weights ob_weights_default;
@@ -69,6 +70,7 @@ typedef struct ob_search_result {
   unsigned long total;
   size_t n;
   struct ob_hit *hits;
+  int pruned; /* two-stage matching ran (ob_xprune): the list may differ from the exact one */
 } ob_search_result;
 
 ob_status ob_search_run(ob_xdb *db, const ob_text *t, const char *q, size_t qlen,

@@ -3,6 +3,7 @@
 
 #include <xapian.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -339,20 +340,27 @@ extern "C" void ob_xquery_filter(ob_xquery *q, const char *term, int group)
 
 extern "C" size_t ob_xquery_size(const ob_xquery *q) { return q->clauses.size(); }
 
-static Xapian::Query build(const ob_xquery *q)
+static Xapian::Query clause_query(const clause &c)
+{
+  Xapian::Query sub;
+  if (c.terms.size() == 1)
+    sub = Xapian::Query(c.terms[0]);
+  else
+    sub = Xapian::Query(Xapian::Query::OP_SYNONYM, c.terms.begin(), c.terms.end());
+  if (c.scale != 1.0)
+    sub = Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, sub, c.scale);
+  return sub;
+}
+
+// The OR of the clauses whose bit is set in `keep` (all when keep is
+// empty), with the filters.
+static Xapian::Query build(const ob_xquery *q, const std::vector<bool> &keep = {})
 {
   std::vector<Xapian::Query> parts;
   parts.reserve(q->clauses.size());
-  for (const clause &c : q->clauses) {
-    Xapian::Query sub;
-    if (c.terms.size() == 1)
-      sub = Xapian::Query(c.terms[0]);
-    else
-      sub = Xapian::Query(Xapian::Query::OP_SYNONYM, c.terms.begin(), c.terms.end());
-    if (c.scale != 1.0)
-      sub = Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, sub, c.scale);
-    parts.push_back(sub);
-  }
+  for (size_t i = 0; i < q->clauses.size(); i++)
+    if (keep.empty() || keep[i])
+      parts.push_back(clause_query(q->clauses[i]));
   Xapian::Query query(Xapian::Query::OP_OR, parts.begin(), parts.end());
   if (!q->filters.empty()) {
     std::vector<Xapian::Query> groups;
@@ -367,39 +375,172 @@ static Xapian::Query build(const ob_xquery *q)
   return query;
 }
 
-static void fill(const Xapian::MSet &mset, ob_xresults *res)
+// A fixed, sorted list of docids as a posting list: stage two filters the
+// full query by the candidates of stage one.
+class DocidList : public Xapian::PostingSource {
+  std::vector<Xapian::docid> ids;
+  size_t pos = 0;
+  bool started = false;
+
+public:
+  explicit DocidList(std::vector<Xapian::docid> v) : ids(std::move(v))
+  {
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  }
+  Xapian::doccount get_termfreq_min() const override { return ids.size(); }
+  Xapian::doccount get_termfreq_est() const override { return ids.size(); }
+  Xapian::doccount get_termfreq_max() const override { return ids.size(); }
+  void init(const Xapian::Database &) override
+  {
+    pos = 0;
+    started = false;
+  }
+  void next(double) override
+  {
+    if (started)
+      pos++;
+    started = true;
+  }
+  void skip_to(Xapian::docid did, double) override
+  {
+    started = true;
+    pos = std::lower_bound(ids.begin() + pos, ids.end(), did) - ids.begin();
+  }
+  bool at_end() const override { return started && pos >= ids.size(); }
+  Xapian::docid get_docid() const override { return ids[pos]; }
+  DocidList *clone() const override { return new DocidList(ids); }
+  std::string get_description() const override { return "DocidList"; }
+};
+
+// The clauses stage one keeps: those no more common than the threshold,
+// or the 3 rarest when none is. Empty = not worth pruning.
+static std::vector<bool> rare_clauses(const Xapian::Database &db, const ob_xquery *q,
+                                      const ob_xprune *p)
 {
-  res->total = mset.get_matches_estimated();
+  size_t n = q->clauses.size();
+  std::vector<bool> keep(n, false);
+  std::vector<std::pair<Xapian::doccount, size_t>> df(n);
+  double limit = p->common * db.get_doccount();
+  size_t kept = 0;
+  for (size_t i = 0; i < n; i++) {
+    Xapian::doccount f = 0;
+    for (const std::string &t : q->clauses[i].terms)
+      f += db.get_termfreq(t);
+    df[i] = {f, i};
+    if (f <= limit) {
+      keep[i] = true;
+      kept++;
+    }
+  }
+  if (kept == n)
+    return {}; // every clause is rare: the full query is cheap already
+  if (kept == 0) {
+    std::sort(df.begin(), df.end());
+    for (size_t i = 0; i < n && i < 3; i++)
+      keep[df[i].second] = true;
+  }
+  return keep;
+}
+
+// Copies hits [offset, offset + limit) of the ranked list, with their data.
+static void fill(const std::vector<std::pair<double, Xapian::MSetIterator>> &ranked,
+                 Xapian::doccount estimate, size_t offset, size_t limit, ob_xresults *res)
+{
+  res->total = estimate;
   res->n = 0;
-  res->hits = static_cast<ob_xhit *>(ob_xcalloc(mset.size() ? mset.size() : 1, sizeof(ob_xhit)));
-  for (Xapian::MSetIterator it = mset.begin(); it != mset.end(); ++it) {
+  size_t n = ranked.size() > offset ? std::min(ranked.size() - offset, limit) : 0;
+  res->hits = static_cast<ob_xhit *>(ob_xcalloc(n ? n : 1, sizeof(ob_xhit)));
+  for (size_t i = 0; i < n; i++) {
+    const Xapian::MSetIterator &it = ranked[offset + i].second;
     std::string data = it.get_document().get_data();
     ob_xhit &h = res->hits[res->n++];
     h.docid = *it;
-    h.score = it.get_weight();
+    h.score = ranked[offset + i].first;
     h.data = ob_xstrndup(data.data(), data.size());
     h.data_len = data.size();
   }
 }
 
-extern "C" ob_status ob_xdb_search(ob_xdb *db, const ob_xquery *q, size_t offset, size_t limit,
-                                   unsigned collapse_slot, unsigned collapse_max,
+// The mset as a ranked list, with the prior applied: a stable sort keeps
+// Xapian's order among equal scores.
+static void rank(const Xapian::MSet &mset, const ob_xprior *prior,
+                 std::vector<std::pair<double, Xapian::MSetIterator>> &out)
+{
+  out.clear();
+  for (Xapian::MSetIterator it = mset.begin(); it != mset.end(); ++it) {
+    double w = it.get_weight();
+    if (prior && it.get_document().get_value(prior->slot) == prior->value)
+      w *= prior->factor;
+    out.emplace_back(w, it);
+  }
+  if (prior)
+    std::stable_sort(out.begin(), out.end(),
+                     [](const auto &x, const auto &y) { return x.first > y.first; });
+}
+
+// The candidates of stage one (see ob_xprune in xap.h), or false when the
+// full query should run as it is.
+static bool stage_one(const Xapian::Database &db, const ob_xquery *q, const ob_xprune *p,
+                      double k1, double b, std::vector<Xapian::docid> &ids)
+{
+  if (!p || !p->min_docs || db.get_doccount() < p->min_docs || q->clauses.empty())
+    return false;
+  std::vector<bool> keep = rare_clauses(db, q, p);
+  if (keep.empty())
+    return false;
+  Xapian::Enquire enq(db);
+  enq.set_query(build(q, keep));
+  enq.set_weighting_scheme(Xapian::BM25Weight(k1, 0, 1, b, 0.5));
+  Xapian::MSet mset = enq.get_mset(0, p->pool);
+  ids.clear();
+  for (Xapian::MSetIterator it = mset.begin(); it != mset.end(); ++it)
+    ids.push_back(*it);
+  // fewer candidates than asked: the rare clauses match too little for
+  // the common ones to be left out safely
+  return ids.size() >= p->pool;
+}
+
+extern "C" ob_status ob_xdb_search(ob_xdb *db, const ob_xquery *q, const ob_xsearch_opts *o,
                                    ob_xresults *res, char *err)
 {
   res->total = 0;
   res->n = 0;
   res->hits = nullptr;
+  res->pruned = 0;
   GUARD_BEGIN
   Xapian::Query query = build(q);
+  // with a prior, the best `pool` hits are ranked again before the cut
+  size_t want = o->offset + o->limit;
+  if (o->prior && o->prior->pool > want)
+    want = o->prior->pool;
+  size_t first = o->prior ? 0 : o->offset;
   for (int attempt = 0;; attempt++) {
     try {
       Xapian::Enquire enq(db->db);
-      enq.set_query(query);
       enq.set_weighting_scheme(Xapian::BM25Weight(db->k1, 0, 1, db->b, 0.5));
-      if (collapse_max)
-        enq.set_collapse_key(collapse_slot, collapse_max);
-      Xapian::MSet mset = enq.get_mset((Xapian::doccount)offset, (Xapian::doccount)limit);
-      fill(mset, res);
+      if (o->collapse_max)
+        enq.set_collapse_key(o->collapse_slot, o->collapse_max);
+      std::vector<Xapian::docid> ids;
+      Xapian::doccount estimate = 0;
+      Xapian::MSet mset;
+      if (stage_one(db->db, q, o->prune, db->k1, db->b, ids)) {
+        // the estimate of the full query costs no matching (no items asked)
+        enq.set_query(query);
+        estimate = enq.get_mset(0, 0).get_matches_estimated();
+        DocidList cand(std::move(ids));
+        enq.set_query(Xapian::Query(Xapian::Query::OP_FILTER, query, Xapian::Query(&cand)));
+        mset = enq.get_mset((Xapian::doccount)first, (Xapian::doccount)(want - first));
+        res->pruned = 1;
+      } else {
+        enq.set_query(query);
+        mset = enq.get_mset((Xapian::doccount)first, (Xapian::doccount)(want - first));
+      }
+      if (mset.get_matches_estimated() > estimate)
+        estimate = mset.get_matches_estimated();
+      std::vector<std::pair<double, Xapian::MSetIterator>> ranked;
+      rank(mset, o->prior, ranked);
+      fill(ranked, estimate, o->offset - first, o->limit, res);
       return OB_OK;
     } catch (const Xapian::DatabaseModifiedError &) {
       if (attempt > 0)
@@ -425,7 +566,9 @@ extern "C" ob_status ob_xdb_by_term(ob_xdb *db, const char *term, size_t limit,
       enq.set_weighting_scheme(Xapian::BoolWeight());
       enq.set_docid_order(Xapian::Enquire::ASCENDING);
       Xapian::MSet mset = enq.get_mset(0, (Xapian::doccount)limit);
-      fill(mset, res);
+      std::vector<std::pair<double, Xapian::MSetIterator>> ranked;
+      rank(mset, nullptr, ranked);
+      fill(ranked, mset.get_matches_estimated(), 0, limit, res);
       return OB_OK;
     } catch (const Xapian::DatabaseModifiedError &) {
       if (attempt > 0)

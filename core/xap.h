@@ -86,14 +86,47 @@ typedef struct ob_xresults {
   unsigned long total; /* estimated number of matches */
   size_t n;
   struct ob_xhit *hits;
+  int pruned; /* 1 = two-stage matching ran (ob_xprune) */
 } ob_xresults;
 
-/* Runs q; at most collapse_max hits per value in slot collapse_slot
- * (collapse_max 0 = no collapsing). Retries once after reopening when the
- * index moved under the reader. Caller frees res with ob_xresults_free(). */
-ob_status ob_xdb_search(ob_xdb *db, const ob_xquery *q, size_t offset, size_t limit,
-                        unsigned collapse_slot, unsigned collapse_max, ob_xresults *res,
-                        char *err) OB_WUR;
+/* Two-stage matching for large indexes (docs/performance.md). Scoring an
+ * OR of every query character walks posting lists as long as the index;
+ * instead, when the index holds at least min_docs documents, stage one
+ * ranks by the clauses whose terms occur in at most common x the documents
+ * (the 3 rarest clauses when none is that rare) and keeps its best pool
+ * documents; stage two scores the full query on those documents only, with
+ * the same collection statistics, so a candidate's score is exactly its
+ * score in the full query. A document that matches only common terms is
+ * missed, which is why the result is approximate: bench/obbench --compare
+ * measures how often the top hits differ from the exact ones. */
+typedef struct ob_xprune {
+  unsigned long min_docs; /* 0 = always exact */
+  double common;          /* fraction of the documents */
+  unsigned pool;          /* stage-one candidates */
+} ob_xprune;
+
+/* A score factor for the documents whose value in `slot` equals `value`,
+ * applied to the best `pool` hits before they are cut to offset/limit. */
+typedef struct ob_xprior {
+  unsigned slot;
+  const char *value;
+  double factor;
+  size_t pool;
+} ob_xprior;
+
+typedef struct ob_xsearch_opts {
+  size_t offset, limit;
+  unsigned collapse_slot, collapse_max; /* at most collapse_max hits per value
+                                           of the slot; 0 = no collapsing */
+  const ob_xprune *prune;               /* NULL = exact */
+  const ob_xprior *prior;               /* NULL = none */
+} ob_xsearch_opts;
+
+/* Runs q. Only the hits returned have their data records read. Retries
+ * once after reopening when the index moved under the reader. Caller
+ * frees res with ob_xresults_free(). */
+ob_status ob_xdb_search(ob_xdb *db, const ob_xquery *q, const ob_xsearch_opts *o,
+                        ob_xresults *res, char *err) OB_WUR;
 /* Every document indexed by a boolean term, in docid order (offset 0,
  * up to limit). */
 ob_status ob_xdb_by_term(ob_xdb *db, const char *term, size_t limit, ob_xresults *res,

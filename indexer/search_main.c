@@ -47,7 +47,7 @@ int main(int argc, char **argv)
   char err[OB_ERR_SIZE], path[4096];
   ob_text *t = NULL;
   ob_xdb *x = NULL;
-  ob_search_result r = {0, 0, NULL};
+  ob_search_result r = {0, 0, NULL, 0};
   memset(&o, 0, sizeof o);
   o.limit = 10;
   for (int i = 1; i < argc; i++) {

@@ -17,7 +17,7 @@ ob_status ob_docview_brief(ob_xdb *db, const char *id, char **type, char **title
                            char *err)
 {
   char term[OB_ID_MAX + 8];
-  ob_xresults xr = {0, 0, NULL};
+  ob_xresults xr = {0, 0, NULL, 0};
   ob_status st;
   *type = *title = NULL;
   if (path)

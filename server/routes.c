@@ -192,7 +192,7 @@ static void route_search(struct ob_req *rq)
 {
   char err[OB_ERR_SIZE];
   ob_search_opts o;
-  ob_search_result r = {0, 0, NULL};
+  ob_search_result r = {0, 0, NULL, 0};
   ob_buf body;
   ob_jw w;
   size_t qn, limit, offset;

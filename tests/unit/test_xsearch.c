@@ -1,0 +1,192 @@
+/* test_xsearch.c - search over a real index (the bundled handbook):
+ * two-stage matching (ob_xprune) against exact matching, the fault prior
+ * read from its value slot, and the rebuild of an index written with
+ * another schema version. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "index.h"
+#include "schema.h"
+#include "search.h"
+
+#ifndef OB_HANDBOOK_DIR
+#define OB_HANDBOOK_DIR "handbook"
+#endif
+
+static ob_text *T;
+static ob_xdb *X;
+
+static const char *const QUERIES[] = {
+    "客户说宽带修了好几次还是断", "机房温度应该多少度", "光猫LOS灯红了", "第一次上门先说什么",
+    "停电了怎么跟客户解释",       "UPS 电源告警",       "装机当天装不完",   "重大应急事件怎么上报",
+};
+#define NQ (sizeof QUERIES / sizeof QUERIES[0])
+
+static int run(const char *q, const ob_weights *w, size_t limit, const char *type,
+               ob_search_result *r)
+{
+  char err[OB_ERR_SIZE];
+  ob_search_opts o;
+  memset(&o, 0, sizeof o);
+  o.limit = limit;
+  o.weights = w;
+  o.type = type;
+  ob_status st = ob_search_run(X, T, q, strlen(q), &o, r, err);
+  if (st)
+    fprintf(stderr, "search %s: %s\n", q, err);
+  return st == OB_OK;
+}
+
+static const struct ob_hit *find(const ob_search_result *r, const struct ob_hit *h)
+{
+  for (size_t i = 0; i < r->n; i++)
+    if (!strcmp(r->hits[i].id, h->id) &&
+        !strcmp(r->hits[i].anchor ? r->hits[i].anchor : "", h->anchor ? h->anchor : ""))
+      return &r->hits[i];
+  return NULL;
+}
+
+static int same_list(const ob_search_result *a, const ob_search_result *b)
+{
+  if (a->n != b->n)
+    return 0;
+  for (size_t i = 0; i < a->n; i++)
+    if (find(b, &a->hits[i]) != &b->hits[i])
+      return 0;
+  return 1;
+}
+
+static void test_two_stage(void)
+{
+  ob_weights exact = ob_weights_default, wide = ob_weights_default, narrow = ob_weights_default;
+  exact.prune.min_docs = 0;
+  /* a pool larger than the index: stage one cannot fill it, so the full
+   * query runs and the lists are the exact ones */
+  wide.prune = (ob_xprune){1, 0.05, 100000};
+  /* a small pool: pruning really happens */
+  narrow.prune = (ob_xprune){1, 0.1, 20};
+  size_t compared = 0, top1 = 0, pruned = 0;
+  for (size_t i = 0; i < NQ; i++) {
+    ob_search_result e, w, n, all;
+    if (!OK(run(QUERIES[i], &exact, 10, NULL, &e), "exact %s", QUERIES[i]))
+      continue;
+    if (OK(run(QUERIES[i], &wide, 10, NULL, &w), "wide pool %s", QUERIES[i])) {
+      OK(same_list(&e, &w), "pool larger than the index gives the exact list: %s", QUERIES[i]);
+      OK(!w.pruned && !e.pruned, "no pruning with a pool larger than the index: %s", QUERIES[i]);
+      ob_search_result_free(&w);
+    }
+    if (OK(run(QUERIES[i], &narrow, 10, NULL, &n), "two-stage %s", QUERIES[i]) &&
+        OK(run(QUERIES[i], &exact, OB_LIMIT_MAX, NULL, &all), "exact, long %s", QUERIES[i])) {
+      pruned += n.pruned;
+      OK(n.n > 0 && n.total >= n.n, "two-stage finds hits, total %lu >= %zu: %s", n.total, n.n,
+         QUERIES[i]);
+      /* stage two scores with the collection's statistics: a candidate's
+       * score is its score in the full query */
+      for (size_t k = 0; k < n.n; k++) {
+        const struct ob_hit *x = find(&all, &n.hits[k]);
+        if (x) {
+          compared++;
+          OK(fabs(x->score - n.hits[k].score) < 1e-9 * (1 + fabs(x->score)),
+             "%s: %s#%s scored %.9f two-stage, %.9f exact", QUERIES[i], n.hits[k].id,
+             n.hits[k].anchor ? n.hits[k].anchor : "", n.hits[k].score, x->score);
+        }
+      }
+      top1 += n.n && e.n && find(&e, &n.hits[0]) == &e.hits[0];
+      /* scores come out ranked */
+      for (size_t k = 1; k < n.n; k++)
+        OK(n.hits[k - 1].score >= n.hits[k].score, "%s: ranked at %zu", QUERIES[i], k);
+      ob_search_result_free(&all);
+    }
+    ob_search_result_free(&n);
+    ob_search_result_free(&e);
+  }
+  OK(pruned >= NQ / 2, "two-stage matching ran for %zu of %zu queries", pruned, NQ);
+  OK(compared >= NQ * 5, "scores compared: %zu", compared);
+  OK(top1 >= NQ - 1, "two-stage keeps the first hit for %zu of %zu queries", top1, NQ);
+}
+
+/* The fault prior: in an unfiltered list a fault write-up's score is its
+ * filtered score times ob_weights_default.fault. */
+static void test_fault_prior(void)
+{
+  ob_search_result mixed, faults;
+  const char *q = "客户说宽带修了好几次还是断";
+  if (!run(q, NULL, OB_LIMIT_MAX, NULL, &mixed))
+    return;
+  if (run(q, NULL, OB_LIMIT_MAX, "fault", &faults)) {
+    size_t seen = 0;
+    for (size_t i = 0; i < mixed.n; i++) {
+      if (strcmp(mixed.hits[i].type, "fault") != 0)
+        continue;
+      const struct ob_hit *f = find(&faults, &mixed.hits[i]);
+      if (f) {
+        seen++;
+        OK(fabs(mixed.hits[i].score - f->score * ob_weights_default.fault) < 1e-9,
+           "fault hit %s scaled by the prior", f->id);
+      }
+    }
+    OK(seen > 0, "the mixed list holds fault write-ups (%zu)", seen);
+    ob_search_result_free(&faults);
+  }
+  ob_search_result_free(&mixed);
+}
+
+static int rm_rf(const char *path)
+{
+  char cmd[4200];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
+  return system(cmd);
+}
+
+static void test_schema_upgrade(const char *db, size_t files)
+{
+  char err[OB_ERR_SIZE], path[4096];
+  ob_index_opts o = {OB_HANDBOOK_DIR, db, 0, NULL, 0};
+  ob_index_report r;
+  ob_xwriter *w = NULL;
+  /* an unchanged folder: nothing to do */
+  if (OK(ob_index_run(T, &o, &r, err) == OB_OK, "second run: %s", err))
+    OK(r.added == 0 && r.updated == 0 && r.unchanged == files, "second run changes nothing");
+  /* pretend the index was written by an older schema */
+  if (!OK(ob_index_resolve(db, path, sizeof path, err) == OB_OK, "resolve: %s", err) ||
+      !OK(ob_xwriter_open(path, &w, err) == OB_OK, "writer: %s", err))
+    return;
+  OK(ob_xwriter_set_meta(w, OB_M_SCHEMA, "1", err) == OB_OK &&
+         ob_xwriter_commit(w, err) == OB_OK,
+     "old schema written: %s", err);
+  ob_xwriter_close(w);
+  char before[4096];
+  snprintf(before, sizeof before, "%s", path);
+  if (OK(ob_index_run(T, &o, &r, err) == OB_OK, "run on the old schema: %s", err)) {
+    OK(r.added == files, "every file indexed afresh (%zu of %zu)", r.added, files);
+    OK(ob_index_resolve(db, path, sizeof path, err) == OB_OK && strcmp(path, before) != 0,
+       "a new index folder replaced %s", before);
+    OK(access(before, F_OK) != 0, "the old index folder is gone");
+  }
+}
+
+int main(void)
+{
+  char err[OB_ERR_SIZE], db[] = "/tmp/ob-xsearch-XXXXXX", path[4096];
+  ob_index_report r;
+  if (!OK(ob_text_new(NULL, &T, err) == OB_OK, "text: %s", err) || !mkdtemp(db))
+    return ob_t_done();
+  ob_index_opts o = {OB_HANDBOOK_DIR, db, 0, NULL, 0};
+  if (OK(ob_index_run(T, &o, &r, err) == OB_OK, "index the handbook: %s", err) &&
+      OK(r.added > 50 && r.rejected == 0, "handbook indexed (%zu files)", r.added) &&
+      OK(ob_index_resolve(db, path, sizeof path, err) == OB_OK && ob_xdb_open(path, &X, err) == OB_OK,
+         "open: %s", err)) {
+    test_two_stage();
+    test_fault_prior();
+    ob_xdb_close(X);
+    test_schema_upgrade(db, r.added);
+  }
+  ob_text_free(T);
+  rm_rf(db);
+  return ob_t_done();
+}
