@@ -100,10 +100,10 @@ T_IDX="| N | corpus MB | ours s | raw s | ours docs/s | raw docs/s | ratio | our
 |---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 T_RE="| N | ours touch s | ours edit s | raw edit s | ratio (edit) |
 |---|---|---|---|---|"
-T_SRCH="| N | ours p50 ms | ours p99 ms | ours q/s | raw p50 ms | raw p99 ms | raw q/s | q/s ratio | ours match / snippet / JSON / gzip ms | raw match / snippet ms |
-|---|---|---|---|---|---|---|---|---|---|"
-T_HTTP="| N | conns | ours req/s | ours p50 ms | ours p99 ms | raw req/s | raw p50 ms | raw p99 ms | req/s ratio | ours RSS MB | raw RSS MB |
+T_SRCH="| N | ours p50 ms | ours p99 ms | ours q/s | raw p50 ms | raw p99 ms | raw q/s | q/s ratio | ours match / snippet / JSON / gzip ms | raw match / snippet ms | two-stage vs exact: top-10 overlap / same first / exact ms / two-stage ms |
 |---|---|---|---|---|---|---|---|---|---|---|"
+T_HTTP="| N | conns | ours req/s | ours p50 ms | ours p99 ms | ours cached req/s | cached p50 ms | cached p99 ms | raw req/s | raw p50 ms | raw p99 ms | req/s ratio | cached ratio | ours RSS MB | raw RSS MB |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 
 for N in "${NS[@]}"; do
   C=$WORK/corpus-$N
@@ -141,23 +141,31 @@ for N in "${NS[@]}"; do
 
   echo "bench: N=$N: in-process search" >&2
   ob=$("$B/obbench" --db "$WORK/db-$N" --queries bench/queries.txt --rounds 2 | tee -a "$LOG")
+  cmpl=$("$B/obbench" --db "$WORK/db-$N" --queries bench/queries.txt --compare | tee -a "$LOG")
+  cmp=$(sed -n 's/.*overlap \([0-9.]*\), same first hit \([0-9.]*\),.*exact \([0-9.]*\), two-stage \([0-9.]*\)/\1 \/ \2 \/ \3 \/ \4/p' <<<"$cmpl")
   rx=$("$B/rawxap" search --db "$WORK/raw-$N" --queries bench/queries.txt --rounds 2 | tee -a "$LOG")
   oq=$(sed -n 's/.*, \([0-9.]*\) q\/s.*/\1/p' <<<"$ob")
   rq=$(sed -n 's/.*, \([0-9.]*\) q\/s.*/\1/p' <<<"$rx")
-  T_SRCH+=$'\n'"| $N | $(field p50 <<<"$ob") | $(field p99 <<<"$ob") | $oq | $(field p50 <<<"$rx") | $(field p99 <<<"$rx") | $rq | $(ratio "$oq" "$rq") | $(field match <<<"$ob") / $(field snippet <<<"$ob") / $(field json <<<"$ob") / $(field gzip <<<"$ob") | $(field match <<<"$rx") / $(field snippet <<<"$rx") |"
+  T_SRCH+=$'\n'"| $N | $(field p50 <<<"$ob") | $(field p99 <<<"$ob") | $oq | $(field p50 <<<"$rx") | $(field p99 <<<"$rx") | $rq | $(ratio "$oq" "$rq") | $(field match <<<"$ob") / $(field snippet <<<"$ob") / $(field json <<<"$ob") / $(field gzip <<<"$ob") | $(field match <<<"$rx") / $(field snippet <<<"$rx") | $cmp |"
 
   if [ "$HTTP" = 1 ]; then
     echo "bench: N=$N: HTTP" >&2
     for conns in 16 128; do
+      # ours without the reply cache (every request searches), then with it
+      start_server "$WORK/serve.log" "$B/opsbook-serve" --db "$WORK/db-$N" --handbook "$C" \
+        --listen 127.0.0.1:0 --cache 0
+      o=$(wrk_run "$URL" "$conns"); stop_server; o_rss=$SRSS
       start_server "$WORK/serve.log" "$B/opsbook-serve" --db "$WORK/db-$N" --handbook "$C" \
         --listen 127.0.0.1:0
-      o=$(wrk_run "$URL" "$conns"); stop_server; o_rss=$SRSS
+      oc=$(wrk_run "$URL" "$conns"); stop_server
       start_server "$WORK/raw.log" "$B/rawxap" serve --db "$WORK/raw-$N" --listen 127.0.0.1:0
       r=$(wrk_run "$URL" "$conns"); stop_server; r_rss=$SRSS
       read -r orps op50 op99 oerr <<<"$o"
+      read -r crps cp50 cp99 cerr <<<"$oc"
       read -r rrps rp50 rp99 rerr <<<"$r"
       [ "$oerr" = 0 ] || echo "bench: ours had $oerr socket errors or non-2xx answers" >&2
-      T_HTTP+=$'\n'"| $N | $conns | $orps | $op50 | $op99 | $rrps | $rp50 | $rp99 | $(ratio "$orps" "$rrps") | $o_rss | $r_rss |"
+      [ "$cerr" = 0 ] || echo "bench: ours (cached) had $cerr socket errors or non-2xx answers" >&2
+      T_HTTP+=$'\n'"| $N | $conns | $orps | $op50 | $op99 | $crps | $cp50 | $cp99 | $rrps | $rp50 | $rp99 | $(ratio "$orps" "$rrps") | $(ratio "$crps" "$rrps") | $o_rss | $r_rss |"
     done
   fi
 done

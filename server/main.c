@@ -14,7 +14,8 @@
 static void usage(FILE *f)
 {
   fputs("usage: opsbook-serve --db DIR --handbook DIR [--listen ADDR:PORT] [--web DIR]\n"
-        "                     [--threads N] [--lang DIR] [--tokens FILE [--audit FILE]]\n"
+        "                     [--threads N] [--cache N] [--lang DIR]\n"
+        "                     [--tokens FILE [--audit FILE]]\n"
         "Serves the Opsbook handbook search as HTTP JSON (see docs/api.md).\n"
         "  --db DIR            index folder built by opsbook-index (required)\n"
         "  --handbook DIR      handbook folder the index was built from (required;\n"
@@ -23,6 +24,8 @@ static void usage(FILE *f)
         "                      port 0 picks a free port; IPv6 as [::1]:8080\n"
         "  --web DIR           static files for / (default: the source tree's web/)\n"
         "  --threads N         worker threads, 1-256 (default: number of cores)\n"
+        "  --cache N           keep up to N rendered search replies (default 2048;\n"
+        "                      0 turns the reply cache off)\n"
         "  --lang DIR          language resources: ops.dic, synonyms.txt\n"
         "  --tokens FILE       reviewers' tokens ('NAME SHA256-HEX' lines): enables the\n"
         "                      write routes (POST lessons, faults); without it they are\n"
@@ -68,6 +71,16 @@ int main(int argc, char **argv)
         return 2;
       }
       o.threads = (unsigned)v;
+    } else if (!strcmp(a, "--cache") && i + 1 < argc) {
+      char *end;
+      errno = 0;
+      long v = strtol(argv[++i], &end, 10);
+      if (errno || *end || v < 0 || v > 1000000) {
+        fprintf(stderr, "opsbook-serve: --cache must be 0-1000000\n");
+        return 2;
+      }
+      o.cache = (size_t)v;
+      o.no_cache = v == 0;
     } else {
       fprintf(stderr, "opsbook-serve: unknown or incomplete option '%s' (see --help)\n", a);
       return 2;

@@ -133,12 +133,38 @@ static void reply_304(struct ob_req *rq, const char *etag, int gz, const char *c
   finish(rq, MHD_HTTP_NOT_MODIFIED, resp, 0);
 }
 
+/* Queues len bytes of data (taken), gzip'ed already when gz. */
+static void queue_body(struct ob_req *rq, unsigned status, const char *ctype, char *data,
+                       size_t len, int gz, const char *etag, const char *cache)
+{
+  struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+  if (!resp) {
+    free(data);
+    return;
+  }
+  (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+  (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, CC_API);
+  (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+  if (gz)
+    (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+  if (etag)
+    add_etag(resp, etag, gz);
+  if (cache)
+    (void)MHD_add_response_header(resp, "X-Opsbook-Cache", cache);
+  finish(rq, status, resp, len);
+}
+
+static int wants_gzip(struct ob_req *rq, size_t len)
+{
+  return rq->slot && len > OB_SRV_GZIP_MIN &&
+         ob_http_accepts_gzip(header(rq, MHD_HTTP_HEADER_ACCEPT_ENCODING));
+}
+
 /* Queues a malloc'ed body (taken), compressed when worth it. */
 static void reply_body(struct ob_req *rq, unsigned status, const char *ctype, ob_buf *body,
                        const char *etag)
 {
-  int gz = rq->slot && body->len > OB_SRV_GZIP_MIN &&
-           ob_http_accepts_gzip(header(rq, MHD_HTTP_HEADER_ACCEPT_ENCODING));
+  int gz = wants_gzip(rq, body->len);
   if (etag && status == MHD_HTTP_OK &&
       ob_http_etag_match(header(rq, MHD_HTTP_HEADER_IF_NONE_MATCH), etag)) {
     ob_buf_free(body);
@@ -158,19 +184,42 @@ static void reply_body(struct ob_req *rq, unsigned status, const char *ctype, ob
       gz = 0;
     }
   }
-  struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
-  if (!resp) {
-    free(data);
+  queue_body(rq, status, ctype, data, len, gz, etag, NULL);
+}
+
+int ob_reply_cached(struct ob_req *rq, const ob_buf *key)
+{
+  ob_buf out;
+  int gz = 0;
+  ob_buf_init(&out, OB_SRV_REPLY_MAX);
+  int hit = ob_cache_get(&rq->srv->cache, key->data, key->len,
+                         ob_http_accepts_gzip(header(rq, MHD_HTTP_HEADER_ACCEPT_ENCODING)),
+                         &out, &gz);
+  if (hit) {
+    size_t len;
+    char *data = ob_buf_detach(&out, &len);
+    queue_body(rq, MHD_HTTP_OK, CT_JSON, data, len, gz, NULL, "hit");
+  }
+  ob_buf_free(&out);
+  return hit;
+}
+
+void ob_reply_json_cache(struct ob_req *rq, ob_buf *body, const ob_buf *key)
+{
+  char *z = NULL;
+  size_t zlen = 0, len;
+  if (rq->slot && body->len > OB_SRV_GZIP_MIN &&
+      ob_slot_gzip(rq->slot, body->data, body->len, &z, &zlen) != OB_OK)
+    z = NULL;
+  ob_cache_put(&rq->srv->cache, key->data, key->len, body->data, body->len, z, zlen);
+  if (z && wants_gzip(rq, body->len)) {
+    ob_buf_free(body);
+    queue_body(rq, MHD_HTTP_OK, CT_JSON, z, zlen, 1, NULL, "miss");
     return;
   }
-  (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-  (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, CC_API);
-  (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
-  if (gz)
-    (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-  if (etag)
-    add_etag(resp, etag, gz);
-  finish(rq, status, resp, len);
+  free(z);
+  char *data = ob_buf_detach(body, &len);
+  queue_body(rq, MHD_HTTP_OK, CT_JSON, data, len, 0, NULL, "miss");
 }
 
 void ob_reply_json(struct ob_req *rq, unsigned status, ob_buf *body, const char *etag)

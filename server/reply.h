@@ -21,6 +21,13 @@ void ob_reply_error(struct ob_req *rq, unsigned status, const char *code, const 
  * If-None-Match gives 304. */
 void ob_reply_json(struct ob_req *rq, unsigned status, ob_buf *body, const char *etag);
 
+/* The reply cache (cache.h). ob_reply_cached() queues the reply stored
+ * under key and returns 1, or returns 0 on a miss. ob_reply_json_cache()
+ * queues a 200 JSON body (taken from body) like ob_reply_json() and keeps
+ * it, with its gzip form, under key. Both say "X-Opsbook-Cache: hit|miss". */
+int ob_reply_cached(struct ob_req *rq, const ob_buf *key);
+void ob_reply_json_cache(struct ob_req *rq, ob_buf *body, const ob_buf *key);
+
 /* Queues text (not JSON) such as /metrics; the data is taken from body. */
 void ob_reply_text(struct ob_req *rq, const char *ctype, ob_buf *body);
 

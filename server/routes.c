@@ -166,6 +166,29 @@ static ob_status search(struct ob_req *rq, const char *q, size_t qn, const ob_se
   return st;
 }
 
+/* The reply cache key (cache.h): the route, this worker's index
+ * generation and every parameter that shapes the reply, NUL-separated.
+ * Returns 0, or -1 when the key does not fit (the reply is not cached). */
+static int cache_key(struct ob_req *rq, ob_buf *key, const char *route, const char *q, size_t qn,
+                     const ob_search_opts *o)
+{
+  ob_buf_init(key, OB_CACHE_KEY_MAX);
+  if (!rq->srv->cache.max_n)
+    return -1;
+  ob_status st = OB_OK;
+  if ((st = ob_buf_puts(key, route)) || (st = ob_buf_putc(key, '\0')) ||
+      (st = ob_buf_puts(key, rq->slot->gen)) || (st = ob_buf_putc(key, '\0')) ||
+      (st = ob_buf_append(key, q, qn)) || (st = ob_buf_putc(key, '\0')))
+    return -1;
+  const char *f[3] = {o ? o->type : NULL, o ? o->category : NULL, o ? o->tag : NULL};
+  for (int i = 0; i < 3; i++)
+    if ((st = ob_buf_puts(key, f[i] ? f[i] : "")) || (st = ob_buf_putc(key, '\0')))
+      return -1;
+  if (o && (st = ob_buf_printf(key, "%zu/%zu", o->limit, o->offset)))
+    return -1;
+  return 0;
+}
+
 /* One hit as a search result: the hit's fields plus "url" (and "phrase"
  * for /api/answer replies). */
 static ob_status hit_json(ob_jw *w, const struct ob_hit *h, int with_phrase, const char *phrase)
@@ -193,15 +216,17 @@ static void route_search(struct ob_req *rq)
   char err[OB_ERR_SIZE];
   ob_search_opts o;
   ob_search_result r = {0, 0, NULL, 0};
-  ob_buf body;
+  ob_buf body, key;
   ob_jw w;
   size_t qn, limit, offset;
+  int cached = -1;
   const char *q;
   struct timespec t0;
   ob_status st = OB_OK;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   memset(&o, 0, sizeof o);
   ob_buf_init(&body, OB_SRV_REPLY_MAX);
+  ob_buf_init(&key, 0);
 
   q = arg(rq, "q", &qn);
   if (!q)
@@ -215,6 +240,8 @@ static void route_search(struct ob_req *rq)
     goto out;
   o.limit = limit;
   o.offset = offset;
+  if ((cached = cache_key(rq, &key, "search", q, qn, &o)) == 0 && ob_reply_cached(rq, &key))
+    goto out;
   if ((st = search(rq, q, qn, &o, &r, err))) {
     reply_status(rq, st, err);
     goto out;
@@ -237,10 +264,14 @@ static void route_search(struct ob_req *rq)
     reply_status(rq, OB_EINTERNAL, "search reply too large");
     goto out;
   }
-  ob_reply_json(rq, MHD_HTTP_OK, &body, NULL);
+  if (cached == 0)
+    ob_reply_json_cache(rq, &body, &key);
+  else
+    ob_reply_json(rq, MHD_HTTP_OK, &body, NULL);
 out:
   ob_search_result_free(&r);
   ob_buf_free(&body);
+  ob_buf_free(&key);
 }
 
 /* GET /api/answer?q= : phrases to say, procedures to follow, past faults */
@@ -258,8 +289,9 @@ static void route_answer(struct ob_req *rq)
   ob_search_result r[3];
   char *phrase[OB_LIMIT_MAX];
   double took;
-  ob_buf body;
+  ob_buf body, key;
   ob_jw w;
+  int cached = -1;
   size_t qn;
   const char *q;
   struct timespec t0;
@@ -268,6 +300,7 @@ static void route_answer(struct ob_req *rq)
   memset(r, 0, sizeof r);
   memset(phrase, 0, sizeof phrase);
   ob_buf_init(&body, OB_SRV_REPLY_MAX);
+  ob_buf_init(&key, 0);
 
   q = arg(rq, "q", &qn);
   if (!q)
@@ -277,6 +310,8 @@ static void route_answer(struct ob_req *rq)
     goto out;
   }
   if (refresh(rq, 0))
+    goto out;
+  if ((cached = cache_key(rq, &key, "answer", q, qn, NULL)) == 0 && ob_reply_cached(rq, &key))
     goto out;
   for (int k = 0; k < 3; k++) {
     ob_search_opts o;
@@ -317,13 +352,17 @@ static void route_answer(struct ob_req *rq)
     reply_status(rq, OB_EINTERNAL, "answer reply too large");
     goto out;
   }
-  ob_reply_json(rq, MHD_HTTP_OK, &body, NULL);
+  if (cached == 0)
+    ob_reply_json_cache(rq, &body, &key);
+  else
+    ob_reply_json(rq, MHD_HTTP_OK, &body, NULL);
 out:
   for (int k = 0; k < 3; k++)
     ob_search_result_free(&r[k]);
   for (size_t i = 0; i < OB_LIMIT_MAX; i++)
     free(phrase[i]);
   ob_buf_free(&body);
+  ob_buf_free(&key);
 }
 
 /* GET /api/docs/{id} */

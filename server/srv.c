@@ -295,6 +295,12 @@ ob_status ob_srv_start(const ob_srv_opts *o, ob_srv **out, char *err)
     goto fail;
   if ((st = ob_statics_load(&s->statics, o->web ? o->web : OB_WEB_DIR, o->web != NULL, err)))
     goto fail;
+  if ((st = ob_cache_init(&s->cache, o->no_cache ? 0 : o->cache ? o->cache : OB_CACHE_ENTRIES_DEFAULT,
+                          OB_CACHE_BYTES_DEFAULT))) {
+    ob_fail(err, st, "out of memory for the reply cache");
+    goto fail;
+  }
+  s->have_cache = 1;
   if (pthread_key_create(&s->slot_key, ob_slot_free) != 0) {
     st = ob_fail(err, OB_ENOMEM, "pthread_key_create failed");
     goto fail;
@@ -348,6 +354,8 @@ void ob_srv_stop(ob_srv *s, int drain_ms)
     pthread_key_delete(s->slot_key);
   ob_statics_free(&s->statics);
   ob_catalog_clear(&s->catalog);
+  if (s->have_cache)
+    ob_cache_free(&s->cache);
   ob_text_free(s->text);
   free(s->db);
   free(s->handbook);

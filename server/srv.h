@@ -31,6 +31,8 @@ typedef struct ob_srv_opts {
   const char *lang;     /* language resources; NULL = OB_LANG_DIR */
   const char *listen;   /* "ADDR:PORT" ("[::1]:PORT" for IPv6); NULL = default */
   unsigned threads;     /* worker threads; 0 = number of online cores */
+  size_t cache;         /* reply cache entries (cache.h); 0 = the default */
+  int no_cache;         /* 1 = no reply cache */
   FILE *log;            /* access log, one line per request; may be NULL */
   /* writes (POST routes, docs/api.md "Who may write") */
   const char *tokens;   /* reviewers' tokens file; NULL = read-only (403 on writes) */

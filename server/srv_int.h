@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "cache.h"
 #include "catalog.h"
 #include "metrics.h"
 #include "slot.h"
@@ -35,6 +36,8 @@ struct ob_srv {
   struct ob_statics statics;
   struct ob_catalog catalog;
   struct ob_metrics metrics;
+  struct ob_cache cache; /* rendered search replies */
+  int have_cache;
   FILE *log;
   char *tokens, *audit; /* writes: NULL tokens = read-only (writes.c) */
 };

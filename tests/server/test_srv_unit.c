@@ -1,11 +1,12 @@
 /* test_srv_unit.c - the server's parsers that meet outside input:
  * Accept-Encoding, If-None-Match, static URL paths; plus gzip round trip,
- * section anchors in document HTML and the metrics text. */
+ * section anchors in document HTML, the metrics text and the reply cache. */
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
 #include "../unit/harness.h"
+#include "cache.h"
 #include "docview.h"
 #include "metrics.h"
 #include "reply.h"
@@ -154,6 +155,73 @@ static void test_metrics(void)
   ob_buf_free(&b);
 }
 
+static int get(struct ob_cache *c, const char *key, int gz, ob_buf *out, int *is_gz)
+{
+  return ob_cache_get(c, key, strlen(key), gz, out, is_gz);
+}
+
+static void test_cache(void)
+{
+  struct ob_cache c;
+  ob_buf out;
+  int gz;
+  ob_buf_init(&out, 1 << 20);
+
+  /* hits, the gzip form only when asked for and stored, replacement */
+  if (OK(ob_cache_init(&c, 3, 1 << 20) == OB_OK, "init")) {
+    OK(!get(&c, "a", 0, &out, &gz), "empty cache misses");
+    ob_cache_put(&c, "a", 1, "AAAA", 4, "za", 2);
+    ob_cache_put(&c, "b", 1, "BBBB", 4, NULL, 0);
+    OK(get(&c, "a", 0, &out, &gz) && !gz && out.len == 4 && !memcmp(out.data, "AAAA", 4),
+       "plain body");
+    OK(get(&c, "a", 1, &out, &gz) && gz && out.len == 2 && !memcmp(out.data, "za", 2),
+       "gzip body");
+    OK(get(&c, "b", 1, &out, &gz) && !gz && out.len == 4, "no gzip stored: plain body");
+    ob_cache_put(&c, "a", 1, "A2", 2, NULL, 0);
+    OK(get(&c, "a", 1, &out, &gz) && !gz && out.len == 2 && !memcmp(out.data, "A2", 2),
+       "a second put replaces");
+    OK(c.n == 2, "replacing keeps one entry (n=%zu)", c.n);
+    /* least recently used goes first: order of use is now b, a */
+    ob_cache_put(&c, "c", 1, "C", 1, NULL, 0);
+    OK(get(&c, "b", 0, &out, &gz), "b still there");
+    ob_cache_put(&c, "d", 1, "D", 1, NULL, 0); /* evicts a, the least recently used */
+    OK(!get(&c, "a", 0, &out, &gz), "LRU entry evicted");
+    OK(get(&c, "b", 0, &out, &gz) && get(&c, "c", 0, &out, &gz) && get(&c, "d", 0, &out, &gz),
+       "the rest kept");
+    OK(c.n == 3, "bounded by entries (n=%zu)", c.n);
+    /* keys differ in bytes after a NUL */
+    ob_cache_put(&c, "k\0x", 3, "X", 1, NULL, 0);
+    OK(ob_cache_get(&c, "k\0y", 3, 0, &out, &gz) == 0, "bytes after NUL count");
+    OK(ob_cache_get(&c, "k\0x", 3, 0, &out, &gz) == 1, "exact bytes hit");
+    OK(atomic_load(&c.hits) > 0 && atomic_load(&c.misses) > 0, "hit and miss counters");
+    ob_cache_free(&c);
+  }
+
+  /* bounded by bytes: an entry larger than the whole cache is not stored */
+  if (OK(ob_cache_init(&c, 100, 400) == OB_OK, "init small")) {
+    char big[1000];
+    memset(big, 'x', sizeof big);
+    ob_cache_put(&c, "big", 3, big, sizeof big, NULL, 0);
+    OK(!get(&c, "big", 0, &out, &gz), "too large for the cache");
+    for (int i = 0; i < 20; i++) {
+      char k[8];
+      snprintf(k, sizeof k, "k%d", i);
+      ob_cache_put(&c, k, strlen(k), big, 100, NULL, 0);
+    }
+    OK(c.bytes <= 400, "bytes stay under the bound (%zu)", c.bytes);
+    OK(get(&c, "k19", 0, &out, &gz) && !get(&c, "k0", 0, &out, &gz), "newest kept, oldest gone");
+    ob_cache_free(&c);
+  }
+
+  /* disabled: nothing stored */
+  if (OK(ob_cache_init(&c, 0, 1 << 20) == OB_OK, "init disabled")) {
+    ob_cache_put(&c, "a", 1, "A", 1, NULL, 0);
+    OK(!get(&c, "a", 0, &out, &gz), "disabled cache never hits");
+    ob_cache_free(&c);
+  }
+  ob_buf_free(&out);
+}
+
 int main(void)
 {
   test_accept_encoding();
@@ -162,5 +230,6 @@ int main(void)
   test_gzip();
   test_html_anchors();
   test_metrics();
+  test_cache();
   return ob_t_done();
 }
