@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "schema.h"
+#include "utf8.h"
 
 #define PATH_MAX_OB 4096
 
@@ -281,7 +282,9 @@ struct termctx {
 static int add_tok(const ob_token *tok, void *vctx)
 {
   struct termctx *c = vctx;
-  if (tok->kind == OB_TOK_WORD)
+  if (tok->kind == OB_TOK_WORD && ob_utf8_count(tok->s, tok->len) == 2)
+    c->st = OB_OK; /* a two-character word is its bigram, indexed already */
+  else if (tok->kind == OB_TOK_WORD)
     c->st = terms_add(c->ts, OB_P_WORD, sizeof OB_P_WORD - 1, tok->s, tok->len, c->wdf);
   else
     c->st = terms_add(c->ts, "", 0, tok->s, tok->len, c->wdf);

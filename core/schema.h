@@ -15,7 +15,9 @@
 #define OB_P_PATH "XF"     /* XF<path relative to the handbook root> */
 
 /* Probabilistic terms: CJK unigrams, bigrams and Latin words carry no
- * prefix; friso words carry W so they can be weighted apart. */
+ * prefix; friso words of three or more characters carry W so they can be
+ * weighted apart. A two-character word is not indexed again: its bigram
+ * is the same term, and a query adds the word's weight to that bigram. */
 #define OB_P_WORD "W"
 
 /* Within-document frequency added per occurrence, by field. */
@@ -35,7 +37,7 @@
 /* Metadata keys */
 #define OB_M_FILE "ob:file:"   /* + path -> "<size> <mtime_ns> <fnv64> <doc id>" */
 #define OB_M_SCHEMA "ob:schema"
-#define OB_SCHEMA_VERSION "2" /* an index of another version is rebuilt */
+#define OB_SCHEMA_VERSION "3" /* an index of another version is rebuilt */
 
 /* The document data record: fields separated by '\0', in this order. */
 enum ob_rec_field {

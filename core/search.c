@@ -86,13 +86,16 @@ static int collect(const ob_token *tok, void *vctx)
 }
 
 /* The index term of a word: friso words carry the W prefix, Latin words
- * (indexed as LATIN tokens) carry none. */
+ * (indexed as LATIN tokens) carry none, and a two-character word is
+ * indexed as its bigram (schema.h). */
 static void word_term(const char *word, char *out, size_t outsz)
 {
-  int latin = 1;
-  for (const char *p = word; *p && latin; p++)
-    latin = ((unsigned char)*p < 0x80);
-  snprintf(out, outsz, "%s%s", latin ? "" : OB_P_WORD, word);
+  int bare = 1;
+  for (const char *p = word; *p && bare; p++)
+    bare = ((unsigned char)*p < 0x80);
+  if (!bare)
+    bare = ob_utf8_count(word, strlen(word)) == 2;
+  snprintf(out, outsz, "%s%s", bare ? "" : OB_P_WORD, word);
 }
 
 /* A word's synonym group as one OP_SYNONYM clause at the synonym weight. */
@@ -151,7 +154,7 @@ ob_status ob_query_build(const ob_text *t, const char *q, size_t n, const ob_wei
       break;
     case OB_TOK_WORD: {
       char wt[OB_TOKEN_MAX + 8];
-      snprintf(wt, sizeof wt, "%s%s", OB_P_WORD, term);
+      word_term(term, wt, sizeof wt);
       const char *one = wt;
       if (w->word > 0)
         ob_xquery_add(xq, &one, 1, w->word);

@@ -299,6 +299,15 @@ extern "C" ob_status ob_xdb_get_meta(ob_xdb *db, const char *key, ob_buf *out, c
   GUARD_END("get metadata")
 }
 
+extern "C" unsigned long ob_xdb_termfreq(ob_xdb *db, const char *term)
+{
+  try {
+    return db->db.get_termfreq(term);
+  } catch (...) {
+    return 0;
+  }
+}
+
 extern "C" void ob_xdb_set_bm25(ob_xdb *db, double k1, double b)
 {
   db->k1 = k1;

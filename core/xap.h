@@ -61,6 +61,8 @@ void ob_xdb_close(ob_xdb *db);
 ob_status ob_xdb_reopen(ob_xdb *db, int *changed, char *err) OB_WUR;
 unsigned long ob_xdb_doc_count(ob_xdb *db);
 unsigned long ob_xdb_revision(ob_xdb *db);
+/* Number of documents indexed by term (0 on any error). */
+unsigned long ob_xdb_termfreq(ob_xdb *db, const char *term);
 ob_status ob_xdb_get_meta(ob_xdb *db, const char *key, ob_buf *out, char *err) OB_WUR;
 /* BM25 parameters (defaults 1.2 / 0.75). */
 void ob_xdb_set_bm25(ob_xdb *db, double k1, double b);

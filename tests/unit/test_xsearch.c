@@ -170,6 +170,15 @@ static void test_schema_upgrade(const char *db, size_t files)
   }
 }
 
+/* Two-character words are their bigrams (schema.h): no W term for them;
+ * longer friso words keep theirs. */
+static void test_word_terms(void)
+{
+  OK(ob_xdb_termfreq(X, "宽带") > 0, "bigram 宽带 indexed");
+  OK(ob_xdb_termfreq(X, "W宽带") == 0, "no W term for the two-character word 宽带");
+  OK(ob_xdb_termfreq(X, "W机顶盒") > 0, "W term for the three-character word 机顶盒");
+}
+
 int main(void)
 {
   char err[OB_ERR_SIZE], db[] = "/tmp/ob-xsearch-XXXXXX", path[4096];
@@ -183,6 +192,7 @@ int main(void)
          "open: %s", err)) {
     test_two_stage();
     test_fault_prior();
+    test_word_terms();
     ob_xdb_close(X);
     test_schema_upgrade(db, r.added);
   }
