@@ -480,7 +480,14 @@ static void route_metrics(struct ob_req *rq)
     ix.docs = docs;
     ix.entries = ob_xdb_doc_count(rq->slot->db);
   }
-  if (ob_metrics_render(&rq->srv->metrics, &ix, &body)) {
+  struct ob_cache *c = &rq->srv->cache;
+  if (ob_metrics_render(&rq->srv->metrics, &ix, &body) ||
+      ob_buf_printf(&body,
+                    "# HELP opsbook_reply_cache_lookups_total Reply cache lookups by result.\n"
+                    "# TYPE opsbook_reply_cache_lookups_total counter\n"
+                    "opsbook_reply_cache_lookups_total{result=\"hit\"} %lu\n"
+                    "opsbook_reply_cache_lookups_total{result=\"miss\"} %lu\n",
+                    atomic_load(&c->hits), atomic_load(&c->misses))) {
     reply_status(rq, OB_EINTERNAL, "metrics too large");
     goto out;
   }
