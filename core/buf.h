@@ -44,6 +44,10 @@ ob_status ob_buf_printf(ob_buf *b, const char *fmt, ...) OB_PRINTF(2, 3) OB_WUR;
 /* Hands the data to the caller (free() it; never NULL) and empties b. */
 char *ob_buf_detach(ob_buf *b, size_t *len);
 
+/* 64-bit FNV-1a of n bytes: file fingerprints in the index metadata,
+ * ETags, hash tables. Not for anything an attacker may choose to collide. */
+unsigned long long ob_fnv64(const void *p, size_t n);
+
 /* Reads a whole file into b (respecting b->max). */
 ob_status ob_buf_read_file(ob_buf *b, const char *path, char *err) OB_WUR;
 

@@ -21,16 +21,6 @@
 
 #define PATH_MAX_OB 4096
 
-static uint64_t fnv64(const char *s, size_t n)
-{
-  uint64_t h = 14695981039346656037ull;
-  for (size_t i = 0; i < n; i++) {
-    h ^= (unsigned char)s[i];
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
 void ob_index_record_fields(const char *rec, size_t len, const char *f[], size_t flen[])
 {
   size_t i = 0, k = 0;
@@ -464,7 +454,7 @@ static void stat_key(const struct stat *sb, const char *data, size_t len, const 
 {
   long long mt = (long long)sb->st_mtim.tv_sec * 1000000000LL + sb->st_mtim.tv_nsec;
   snprintf(out, outsz, "%lld %lld %016" PRIx64 " %s", (long long)sb->st_size, mt,
-           data ? fnv64(data, len) : 0, id ? id : "");
+           data ? (uint64_t)ob_fnv64(data, len) : 0, id ? id : "");
 }
 
 ob_status ob_index_put_file_meta(ob_xwriter *w, const char *relpath, const char *abspath,

@@ -67,12 +67,7 @@ struct ob_text {
 
 static uint32_t hash_bytes(const char *s, size_t n)
 {
-  uint32_t h = 2166136261u;
-  for (size_t i = 0; i < n; i++) {
-    h ^= (unsigned char)s[i];
-    h *= 16777619u;
-  }
-  return h;
+  return (uint32_t)ob_fnv64(s, n);
 }
 
 static void syn_put(ob_text *t, const char *w, size_t group)

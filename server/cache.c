@@ -13,16 +13,6 @@ struct ob_centry {
   size_t klen, blen, gzlen;
 };
 
-static uint64_t fnv1a(const char *p, size_t n)
-{
-  uint64_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < n; i++) {
-    h ^= (unsigned char)p[i];
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
 static size_t entry_bytes(const struct ob_centry *e)
 {
   return sizeof *e + e->klen + e->blen + e->gzlen;
@@ -121,7 +111,7 @@ int ob_cache_get(struct ob_cache *c, const char *key, size_t klen, int gz, ob_bu
   *is_gz = 0;
   if (!c->max_n || klen > OB_CACHE_KEY_MAX)
     return 0;
-  uint64_t h = fnv1a(key, klen);
+  uint64_t h = ob_fnv64(key, klen);
   pthread_mutex_lock(&c->mu);
   struct ob_centry *e = find(c, h, key, klen);
   if (e) {
@@ -153,7 +143,7 @@ void ob_cache_put(struct ob_cache *c, const char *key, size_t klen, const char *
   struct ob_centry *e = calloc(1, sizeof *e);
   if (!e)
     return;
-  e->hash = fnv1a(key, klen);
+  e->hash = ob_fnv64(key, klen);
   e->klen = klen;
   e->blen = blen;
   e->gzlen = gzbody ? gzlen : 0;

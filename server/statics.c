@@ -15,17 +15,6 @@
 
 #define PATH_MAX_SRV 4096
 
-unsigned long long ob_fnv64(const void *p, size_t n)
-{
-  const unsigned char *s = p;
-  unsigned long long h = 0xcbf29ce484222325ULL;
-  for (size_t i = 0; i < n; i++) {
-    h ^= s[i];
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-
 static int ends_with(const char *s, const char *suf)
 {
   size_t n = strlen(s), m = strlen(suf);

@@ -44,7 +44,5 @@ const struct ob_static *ob_statics_find(const struct ob_statics *s, const char *
 /* Content type for a file name, by extension. Static string. */
 const char *ob_static_ctype(const char *name);
 
-/* FNV-1a 64-bit hash (ETags). */
-unsigned long long ob_fnv64(const void *p, size_t n);
 
 #endif
