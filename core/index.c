@@ -907,6 +907,34 @@ static int schema_current(const char *db, const char *name)
   return cur;
 }
 
+/* After CURRENT names keep: removes every other index folder (idx-N and
+ * idx-N.build). Normally that is the one just replaced, but a rebuild
+ * killed between the switch and the removal leaves its predecessor behind,
+ * and nothing else would ever delete it. The caller holds the lock. */
+static void remove_stale(const char *db, const char *keep)
+{
+  DIR *d = opendir(db);
+  struct dirent *e;
+  char path[PATH_MAX_OB];
+  if (!d)
+    return;
+  while ((e = readdir(d))) {
+    const char *p = e->d_name;
+    if (strncmp(p, "idx-", 4) != 0 || strcmp(p, keep) == 0)
+      continue;
+    p += 4;
+    if (*p < '0' || *p > '9')
+      continue;
+    while (*p >= '0' && *p <= '9')
+      p++;
+    if (*p && strcmp(p, ".build") != 0)
+      continue;
+    snprintf(path, sizeof path, "%s/%s", db, e->d_name);
+    remove_tree(path);
+  }
+  closedir(d);
+}
+
 ob_status ob_index_run(const ob_text *t, const ob_index_opts *o, ob_index_report *r,
                        char *err)
 {
@@ -986,11 +1014,7 @@ ob_status ob_index_run(const ob_text *t, const ob_index_opts *o, ob_index_report
     remove_tree(bpath);
     if (st || (st = write_current(o->db, newname, err)))
       goto out;
-    if (strcmp(newname, name) != 0) {
-      char oldp[PATH_MAX_OB];
-      snprintf(oldp, sizeof oldp, "%s/%s", o->db, name);
-      remove_tree(oldp);
-    }
+    remove_stale(o->db, newname);
   }
 out:
   ob_xwriter_close(run.w);

@@ -18,6 +18,13 @@ reported and not yet fixed are listed in known-bugs.txt; while fuzzing
 (not while replaying) they are tolerated, so a run can find new ones.
 A crash is copied to --artifacts and fails the run.
 
+Grown corpora, logs and crashes go to --work (kept; --fresh empties the
+grown corpora first, so a run starts from the seeds alone). Without
+--work they go to a scratch folder under the build tree (--sub-build, or
+the folder above --bin-dir), removed after a clean run: not under /tmp,
+where a tmp cleaner once removed it in the middle of a run. The ctest test
+passes --work <build>/tests/fuzz/work --fresh.
+
 Exit status: 0 clean, 1 a regression or a new crash, 77 skipped.
 """
 import argparse
@@ -119,8 +126,34 @@ def stats(log):
     return s
 
 
+def listdir(d):
+    """The names in d; [] when it does not exist (any more)."""
+    try:
+        return os.listdir(d)
+    except FileNotFoundError:
+        return []
+
+
+def read_log(target, log, fh):
+    """The text of a run's log, or None when it cannot be read (reported).
+    It is read through the file the run wrote to, so a log whose folder was
+    removed meanwhile is still read; that case is reported too."""
+    if not os.path.exists(log):
+        print(f"fuzz_{target}: its log {log} is gone: was the work folder removed while "
+              f"it ran (a tmp cleaner)? Reading it through the open file.")
+    try:
+        fh.seek(0)
+        return fh.read()
+    except (OSError, ValueError) as e:
+        print(f"fuzz_{target}: cannot read its log {log}: {e}")
+        return None
+    finally:
+        fh.close()
+
+
 def fuzz(binary, target, seconds, corpus, work, artifacts, known):
-    """Starts one timed run; returns the Popen and its log path."""
+    """Starts one timed run; returns the Popen, its log path and the log
+    opened for reading and writing (the caller closes it)."""
     os.makedirs(work, exist_ok=True)
     os.makedirs(artifacts, exist_ok=True)
     args = [binary, f"-max_total_time={seconds}", "-rss_limit_mb=2048", "-timeout=10",
@@ -133,9 +166,13 @@ def fuzz(binary, target, seconds, corpus, work, artifacts, known):
         args.append(seeds)
     env = dict(os.environ, OB_FUZZ_KNOWN=",".join(known))
     log = os.path.join(artifacts, f"{target}.log")
-    p = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=open(log, "w"),
-                         cwd=work)
-    return p, log
+    fh = open(log, "w+", errors="replace")
+    try:
+        p = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=fh, cwd=work)
+    except OSError:
+        fh.close()
+        raise
+    return p, log, fh
 
 
 def main():
@@ -150,17 +187,29 @@ def main():
     ap.add_argument("--parallel", type=int, default=1, help="targets fuzzing at once")
     ap.add_argument("--corpus", default=os.path.join(HERE, "corpus"))
     ap.add_argument("--regressions", default=os.path.join(HERE, "regressions"))
-    ap.add_argument("--work", help="keep the grown corpora here (default: a scratch folder)")
+    ap.add_argument("--work", help="keep the grown corpora, logs and crashes here "
+                    "(default: a scratch folder under the build tree)")
+    ap.add_argument("--fresh", action="store_true",
+                    help="empty the grown corpora in --work first: start from the seeds")
     ap.add_argument("--artifacts", help="crashes and logs (default: <work>/artifacts)")
     a = ap.parse_args()
     if a.skip:
         skip(a.skip)
     bindir = os.path.abspath(a.bin_dir or sub_build(a.sub_build, a.source, a.targets))
     scratch = None
-    if not a.work:
-        scratch = tempfile.mkdtemp(prefix="opsbook-fuzz-")
-    work = a.work or scratch
-    artifacts = a.artifacts or os.path.join(work, "artifacts")
+    if a.work:
+        work = os.path.abspath(a.work)
+        os.makedirs(work, exist_ok=True)
+    else:
+        parent = os.path.abspath(a.sub_build) if a.sub_build else os.path.dirname(bindir)
+        os.makedirs(parent, exist_ok=True)
+        scratch = work = tempfile.mkdtemp(prefix="opsbook-fuzz-", dir=parent)
+    if a.fresh:
+        for t in a.targets:
+            shutil.rmtree(os.path.join(work, t), ignore_errors=True)
+    artifacts = os.path.abspath(a.artifacts or os.path.join(work, "artifacts"))
+    os.makedirs(artifacts, exist_ok=True)
+    print(f"fuzz: work folder {work}")
     known = known_bugs()
     bad = 0
     try:
@@ -185,32 +234,43 @@ def main():
         if a.seconds > 0:
             if known:
                 print(f"fuzz: tolerating known bugs while fuzzing: {', '.join(known)}")
-            queue = list(a.targets)
+            queue = [t for t in a.targets if os.path.exists(os.path.join(bindir, f"fuzz_{t}"))]
             running = []
             results = {}
+            before = set(listdir(artifacts))  # crashes of earlier runs are not this run's
             while queue or running:
                 while queue and len(running) < a.parallel:
                     t = queue.pop(0)
-                    p, log = fuzz(os.path.join(bindir, f"fuzz_{t}"), t, a.seconds, a.corpus,
-                                  os.path.join(work, t), artifacts, known)
-                    running.append((t, p, log, time.monotonic()))
+                    p, log, fh = fuzz(os.path.join(bindir, f"fuzz_{t}"), t, a.seconds, a.corpus,
+                                      os.path.join(work, t), artifacts, known)
+                    running.append((t, p, log, fh, time.monotonic()))
                 time.sleep(0.5)
                 for item in list(running):
-                    t, p, log, t0 = item
+                    t, p, log, fh, t0 = item
                     if p.poll() is None:
                         if time.monotonic() - t0 > a.seconds + 120:
                             p.kill()
                         continue
                     running.remove(item)
-                    text = open(log, errors="replace").read()
-                    results[t] = (p.returncode, stats(text), time.monotonic() - t0, text)
+                    text = read_log(t, log, fh)
+                    results[t] = (p.returncode, stats(text or ""), time.monotonic() - t0, text)
+            if not os.path.isdir(artifacts):
+                print(f"fuzz: the artifacts folder {artifacts} is gone: crash inputs, if any, "
+                      f"are lost (was the work folder removed while the targets ran?)")
+                bad += 1
             for t in a.targets:
+                if t not in results:
+                    continue  # its binary is missing (counted above)
                 rc, s, took, text = results[t]
-                crashes = [f for f in os.listdir(artifacts) if f.startswith(f"{t}-")]
+                crashes = [f for f in listdir(artifacts)
+                           if f.startswith(f"{t}-") and f not in before]
                 line = (f"fuzz_{t}: {took:.0f} s, {s.get('execs', 0)} executions, "
                         f"cov {s.get('cov', '?')}, ft {s.get('ft', '?')}, "
                         f"corpus {s.get('corpus', '?')}, peak RSS {s.get('rss', '?')} MB")
-                if rc != 0 or crashes:
+                if text is None:
+                    bad += 1
+                    print(line + f"  FAILED: no log, exit {rc}")
+                elif rc != 0 or crashes:
                     bad += 1
                     why = [ln for ln in text.splitlines()
                            if re.search(r"INVARIANT|ERROR: |SUMMARY|runtime error", ln)][:4]
@@ -225,7 +285,7 @@ def main():
     finally:
         if scratch and not bad:
             shutil.rmtree(scratch, ignore_errors=True)
-        elif scratch:
+        elif scratch and os.path.isdir(scratch):
             print(f"fuzz: logs and inputs kept in {scratch}")
     return 1 if bad else 0
 

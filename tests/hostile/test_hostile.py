@@ -33,25 +33,16 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 
-PASSED = 0
-FAILED = 0
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+import obtest  # noqa: E402
+from obtest import check, q  # noqa: E402
+
 NOTES = []
 LOCK = threading.Lock()
 IDLE_TIMEOUT = 30  # CONNECTION_TIMEOUT_S in server/srv.c
 PER_IP = 256  # PER_IP_CONNECTION_LIMIT in server/srv.c
-
-
-def check(cond, what):
-    global PASSED, FAILED
-    with LOCK:
-        if cond:
-            PASSED += 1
-        else:
-            FAILED += 1
-            print(f"FAIL: {what}", flush=True)
-    return cond
 
 
 def note(what):
@@ -60,45 +51,9 @@ def note(what):
         print(f"NOTE: {what}", flush=True)
 
 
-def q(s):
-    return urllib.parse.quote(s, safe="")
-
-
-class Server:
+class Server(obtest.Server):
     def __init__(self, argv):
-        self.lines = []
-        self.port = None
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE)
-        ready = threading.Event()
-
-        def drain():
-            for raw in self.proc.stderr:
-                line = raw.decode("utf-8", "replace").rstrip("\n")
-                self.lines.append(line)
-                m = re.fullmatch(r"listening on http://127\.0\.0\.1:(\d+)", line)
-                if m:
-                    self.port = int(m.group(1))
-                    ready.set()
-            ready.set()
-
-        self.reader = threading.Thread(target=drain, daemon=True)
-        self.reader.start()
-        ready.wait(120)
-        if self.port is None:
-            self.proc.kill()
-            raise SystemExit("server did not start:\n" + "\n".join(self.lines[-20:]))
-
-    def rss_kb(self):
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        return 0
-
-    def connect(self, timeout=10):
-        s = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
-        return s
+        super().__init__(argv, start_timeout=120)
 
 
 def parse_responses(data):
@@ -699,8 +654,7 @@ def main():
             check(rc == 0, f"server exit status after SIGTERM: {rc}")
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"hostile: {time.monotonic() - t0:.1f} s")
-    print(f"{PASSED} passed, {FAILED} failed")
-    return 1 if FAILED else 0
+    return obtest.summary()
 
 
 if __name__ == "__main__":

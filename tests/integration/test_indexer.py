@@ -178,12 +178,20 @@ def test_incremental(opt, tmp):
 
     # --rebuild: a fresh index beside the old one, same answers
     incremental = snapshot(opt, db)
+    # what a rebuild killed after switching CURRENT would leave behind
+    os.makedirs(os.path.join(db, "idx-0", "junk"))
+    os.makedirs(os.path.join(db, "idx-7.build"))
+    os.makedirs(os.path.join(db, "idx-notmine"))
     rc, c, err = index(opt, hb, db, "--rebuild")
     check(rc == 0, "--rebuild exits 0", err)
     check(c is not None and c["added"] == nfiles and c["deleted"] == 0,
           "--rebuild indexes every file afresh", err)
     check(open(os.path.join(db, "CURRENT")).read().strip() == "idx-2", "CURRENT moved to idx-2")
     check(not os.path.exists(os.path.join(db, "idx-1")), "the old index folder is removed")
+    check(not os.path.exists(os.path.join(db, "idx-0")) and
+          not os.path.exists(os.path.join(db, "idx-7.build")),
+          "index folders left by an interrupted rebuild are removed")
+    check(os.path.isdir(os.path.join(db, "idx-notmine")), "other folders are left alone")
     rebuilt = snapshot(opt, db)
     for q in QUERIES:
         check(rebuilt[q] == incremental[q], f"--rebuild: same results for {q!r}",

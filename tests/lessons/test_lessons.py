@@ -21,111 +21,23 @@ import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 
-PASSED = 0
-FAILED = 0
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+import obtest  # noqa: E402
+from obtest import check, is_error, q, run  # noqa: E402
+
 DOC = "fault-repeated-broadband"  # has a 经验教训 section with two lessons
 PLAIN = "sop-idc-environment"     # has none
 
 
-def check(cond, what):
-    global PASSED, FAILED
-    if cond:
-        PASSED += 1
-    else:
-        FAILED += 1
-        print(f"FAIL: {what}", flush=True)
-    return cond
-
-
-def q(s):
-    return urllib.parse.quote(s, safe="")
-
-
-class Server:
-    """opsbook-serve as a child process; stderr is drained by a thread."""
-
+class Server(obtest.Server):
     def __init__(self, argv):
-        self.lines = []
-        self.port = None
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE)
-        ready = threading.Event()
-
-        def drain():
-            for raw in self.proc.stderr:
-                line = raw.decode("utf-8", "replace").rstrip("\n")
-                self.lines.append(line)
-                m = re.fullmatch(r"listening on http://127\.0\.0\.1:(\d+)", line)
-                if m:
-                    self.port = int(m.group(1))
-                    ready.set()
-            ready.set()
-
-        self.reader = threading.Thread(target=drain, daemon=True)
-        self.reader.start()
-        ready.wait(30)
-        if self.port is None:
-            self.proc.kill()
-            raise SystemExit("server did not start:\n" + "\n".join(self.lines))
-
-    def request(self, method, path, headers=None, body=None, timeout=30):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            c.request(method, path, body=body, headers=headers or {})
-            r = c.getresponse()
-            data = r.read()
-            return r.status, {k.lower(): v for k, v in r.getheaders()}, data
-        finally:
-            c.close()
-
-    def json(self, path):
-        st, h, body = self.request("GET", path)
-        return st, h, json.loads(body.decode("utf-8"))
-
-    def post(self, path, obj=None, token=None, raw=None, headers=None):
-        h = {"Content-Type": "application/json"}
-        if token is not None:
-            h["Authorization"] = "Bearer " + token
-        h.update(headers or {})
-        body = raw if raw is not None else json.dumps(obj, ensure_ascii=False).encode("utf-8")
-        return self.request("POST", path, h, body)
-
-    def stop(self, sig=signal.SIGTERM):
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            rc = self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            rc = "timeout"
-        self.reader.join(5)
-        return rc
-
-
-def run(argv, stdin=None, **kw):
-    return subprocess.run(argv, input=stdin, capture_output=True, timeout=60, **kw)
-
-
-def is_error(st, h, body, status, code=None):
-    """The one error shape, JSON, with a Chinese message."""
-    ok = check(st == status, f"status {st} != {status}: {body[:300]!r}")
-    try:
-        e = json.loads(body.decode("utf-8"))["error"]
-        ok &= check(isinstance(e["code"], str) and isinstance(e["message"], str), "error shape")
-        ok &= check(re.search("[\u4e00-\u9fff]", e["message"]) is not None,
-                    f"Chinese message: {e['message']}")
-        if code:
-            ok &= check(e["code"] == code, f"error code {e['code']} != {code} ({e['message']})")
-    except (ValueError, KeyError, TypeError):
-        ok &= check(False, f"error body is not the error JSON: {body[:200]!r}")
-    return ok
+        super().__init__(argv, start_timeout=30, request_timeout=30)
 
 
 class Env:
@@ -239,6 +151,16 @@ def test_read_only(e):
 def test_append(e, s):
     tok = e.token["alice"]
     text = "更换光猫前先测**光功率**,确认琥珀色告警。\r\n\r\n- 带上光功率计\r\n"
+    # the reply cache: the same search twice is a hit; the write below moves
+    # the index generation, so the same search after it runs again
+    find = "/api/search?limit=50&q=" + q("琥珀色告警")
+    st1, h1, r1 = s.json(find)
+    st2, h2, r2 = s.json(find)
+    check(st1 == 200 and h1.get("x-opsbook-cache") == "miss", f"first search: miss {h1}")
+    check(st2 == 200 and h2.get("x-opsbook-cache") == "hit" and r2 == r1,
+          f"same search again: a hit with the same reply {h2}")
+    check(not any(x.get("section", "").startswith("2024-07-01") for x in r1["results"]),
+          "the lesson is not there before it is written")
     st, h, b = s.post(f"/api/docs/{DOC}/lessons",
                       {"author": "王五", "text": text, "date": "2024-07-01", "incident": "INC-7"},
                       token=tok)
@@ -257,6 +179,10 @@ def test_append(e, s):
     check("光功率计" in d["lessons"][-1]["text"], "lesson text shown")
     check([x["heading"] for x in d["lessons"][:2]] == ["2024-05-01 张三", "2024-06-12 李四"],
           "earlier lessons kept")
+    st3, h3, r3 = s.json(find)
+    check(st3 == 200 and h3.get("x-opsbook-cache") == "miss" and r3["results"]
+          and r3["results"][0].get("section") == want,
+          f"the cached search before the write is not served after it: {h3} {r3['results'][:1]}")
     hits = search_hits(s, "琥珀色告警")
     check(hits and hits[0]["id"] == DOC and hits[0]["section"] == want
           and hits[0]["anchor"] == les["anchor"], f"searchable at once: {hits[:1]}")
@@ -631,8 +557,7 @@ def main():
             print("\n".join(s.lines[-20:]))
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"lessons: {time.monotonic() - t0:.1f} s")
-    print(f"{PASSED} passed, {FAILED} failed")
-    return 1 if FAILED else 0
+    return obtest.summary()
 
 
 if __name__ == "__main__":

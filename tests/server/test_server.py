@@ -17,106 +17,20 @@ import re
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 
-PASSED = 0
-FAILED = 0
-
-
-def check(cond, what):
-    global PASSED, FAILED
-    if cond:
-        PASSED += 1
-    else:
-        FAILED += 1
-        print(f"FAIL: {what}", flush=True)
-    return cond
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+import obtest  # noqa: E402
+from obtest import check, is_error, q, run  # noqa: E402
 
 
-def q(s):
-    return urllib.parse.quote(s, safe="")
-
-
-class Server:
-    """opsbook-serve as a child process; stderr is drained by a thread."""
-
+class Server(obtest.Server):
     def __init__(self, argv):
-        self.lines = []
-        self.port = None
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE)
-        ready = threading.Event()
-
-        def drain():
-            for raw in self.proc.stderr:
-                line = raw.decode("utf-8", "replace").rstrip("\n")
-                self.lines.append(line)
-                m = re.fullmatch(r"listening on http://127\.0\.0\.1:(\d+)", line)
-                if m:
-                    self.port = int(m.group(1))
-                    ready.set()
-            ready.set()
-
-        self.reader = threading.Thread(target=drain, daemon=True)
-        self.reader.start()
-        ready.wait(20)
-        if self.port is None:
-            self.proc.kill()
-            raise SystemExit("server did not start:\n" + "\n".join(self.lines))
-
-    def request(self, method, path, headers=None, body=None, timeout=10):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            c.request(method, path, body=body, headers=headers or {})
-            r = c.getresponse()
-            data = r.read()
-            return r.status, {k.lower(): v for k, v in r.getheaders()}, data
-        finally:
-            c.close()
-
-    def get(self, path, headers=None):
-        return self.request("GET", path, headers)
-
-    def json(self, path):
-        st, h, body = self.get(path)
-        return st, h, json.loads(body.decode("utf-8"))
-
-    def stop(self, sig=signal.SIGTERM):
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            rc = self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            rc = "timeout"
-        self.reader.join(5)
-        return rc
-
-
-def run(argv, **kw):
-    return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=60, **kw)
-
-
-def is_error(st, h, body, status, code=None):
-    """The one error shape, JSON, with a Chinese message."""
-    ok = check(st == status, f"status {st} != {status}: {body[:200]!r}")
-    try:
-        e = json.loads(body.decode("utf-8"))["error"]
-        ok &= check(isinstance(e["code"], str) and isinstance(e["message"], str), "error shape")
-        ok &= check(re.search("[\u4e00-\u9fff]", e["message"]) is not None,
-                    f"Chinese message: {e['message']}")
-        if code:
-            ok &= check(e["code"] == code, f"error code {e['code']} != {code}")
-    except (ValueError, KeyError, TypeError):
-        ok &= check(False, f"error body is not the error JSON: {body[:200]!r}")
-    ok &= check(h.get("content-type") == "application/json; charset=utf-8",
-                f"error content type {h.get('content-type')}")
-    return ok
+        super().__init__(argv, start_timeout=20, request_timeout=10)
 
 
 def test_startup_failures(a, tmp, base):
@@ -195,6 +109,32 @@ def test_answer(s):
     check(rep and "{{时间}}" in (rep[0]["phrase"] or "") and rep[0]["slots"] == ["时间"],
           "reply carries its phrase and slots")
     check(all("url" in x and "snippet" in x for x in r["faults"]), "answer items shaped as hits")
+    # the reply cache: the same question again is served from it, unchanged
+    st, h, r2 = s.json("/api/answer?q=" + q("客户说宽带修了好几次还是断"))
+    check(st == 200 and h.get("x-opsbook-cache") == "hit" and r2 == r,
+          f"the same answer again comes from the reply cache: {h}")
+    # other parameters, another reply
+    st, h1, a1 = s.json("/api/search?limit=3&q=" + q("宽带"))
+    st, h2, a2 = s.json("/api/search?limit=2&q=" + q("宽带"))
+    check(h1.get("x-opsbook-cache") == "miss" and h2.get("x-opsbook-cache") == "miss"
+          and len(a2["results"]) <= 2, f"limit is part of the cache key: {h1} {h2}")
+    # gzip and plain clients get the same cached reply
+    st, h, body = s.get("/api/search?limit=3&q=" + q("宽带"), {"Accept-Encoding": "gzip"})
+    check(st == 200 and h.get("x-opsbook-cache") == "hit"
+          and json.loads(gzip.decompress(body)) == a1, "a cached reply, gzip'ed")
+
+
+def test_no_cache(a, base, web):
+    """--cache 0: every search runs."""
+    s = Server([a.serve, "--db", base["db"], "--handbook", base["hb"], "--web", web,
+                "--listen", "127.0.0.1:0", "--cache", "0"] + base["extra"])
+    try:
+        heads = [s.json("/api/search?q=" + q("宽带"))[1].get("x-opsbook-cache") for _ in range(3)]
+        check(heads == [None] * 3, f"--cache 0: no cache header, never a hit: {heads}")
+        st, _, body = s.get("/metrics")
+        check(b'opsbook_reply_cache_lookups_total{result="hit"} 0' in body, "no hits counted")
+    finally:
+        check(s.stop() == 0, "--cache 0 server stops cleanly")
 
 
 def test_docs(s):
@@ -240,6 +180,8 @@ def test_categories_health_metrics(s):
     check("opsbook_http_request_duration_seconds_bucket{" in text, "metrics histogram")
     check("opsbook_index_documents 5" in text, "metrics documents")
     check("opsbook_index_generation{" in text, "metrics generation")
+    m = re.search(r'opsbook_reply_cache_lookups_total\{result="hit"\} (\d+)', text)
+    check(m and int(m.group(1)) >= 2, "metrics count reply cache hits")
 
 
 def test_errors(s):
@@ -490,6 +432,7 @@ def main():
         web = make_web(tmp)
         base = {"db": db, "hb": hb, "extra": a.lang_args}
         test_startup_failures(a, tmp, base)
+        test_no_cache(a, base, web)
         s = Server([a.serve, "--db", db, "--handbook", hb, "--web", web, "--listen", "127.0.0.1:0",
                     "--threads", "2"] + a.lang_args)
         test_search(s)
@@ -511,8 +454,7 @@ def main():
             print("\n".join(s.lines[-20:]))
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"server: {time.monotonic() - t0:.1f} s")
-    print(f"{PASSED} passed, {FAILED} failed")
-    return 1 if FAILED else 0
+    return obtest.summary()
 
 
 if __name__ == "__main__":
