@@ -8,7 +8,8 @@
 #          handbook (or tests/quality/anchor while handbook/ is empty) into a
 #          temporary db and starts build/bin/opsbook-serve on a free port.
 # Builds nothing. Environment: OB_BIN (default build/bin), OB_BENCH_DURATION
-# (10s), OB_BENCH_CONNECTIONS (16), OB_BENCH_THREADS (2, wrk's threads).
+# (10s), OB_BENCH_CONNECTIONS (16), OB_BENCH_THREADS (2, wrk's threads),
+# OB_SERVE_ARGS (more opsbook-serve options, e.g. "--cache 0").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,7 +36,8 @@ if [ -z "$URL" ]; then
     handbook=tests/quality/anchor
   fi
   "$BIN/opsbook-index" --handbook "$handbook" --db "$tmp/db" >/dev/null 2>&1
-  "$BIN/opsbook-serve" --db "$tmp/db" --handbook "$handbook" --listen 127.0.0.1:0 \
+  # shellcheck disable=SC2086 # OB_SERVE_ARGS is a list of options
+  "$BIN/opsbook-serve" --db "$tmp/db" --handbook "$handbook" --listen 127.0.0.1:0 ${OB_SERVE_ARGS:-} \
     2>"$tmp/serve.log" &
   pid=$!
   for _ in $(seq 100); do

@@ -394,9 +394,14 @@ static ob_status prepare_doc(const ob_text *t, const ob_doc *d, struct prepared 
     add_bool(xd, OB_P_PATH, d->path);
     char idx[24];
     int il = snprintf(idx, sizeof idx, "%zu", i);
-    ob_xdoc_set_value(xd, OB_V_DOC, d->id, strlen(d->id));
+    ob_buf_reset(&rec);
+    if ((st = ob_buf_puts(&rec, d->type)) || (st = ob_buf_putc(&rec, ':')) ||
+        (st = ob_buf_puts(&rec, d->id))) {
+      ob_fail(err, st, "document too large");
+      goto out;
+    }
+    ob_xdoc_set_value(xd, OB_V_DOC, rec.data, rec.len);
     ob_xdoc_set_value(xd, OB_V_SECTION, idx, (size_t)il);
-    ob_xdoc_set_value(xd, OB_V_TYPE, d->type, strlen(d->type));
 
     ob_buf_reset(&rec);
     if ((st = rec_field(&rec, d->id)) || (st = rec_field(&rec, d->type)) ||

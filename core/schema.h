@@ -30,14 +30,14 @@
 #define OB_WDF_LESSON 1
 
 /* Value slots */
-#define OB_V_DOC 0     /* doc id, the collapse key */
+#define OB_V_DOC 0     /* "<type>:<doc id>": the collapse key, and the type for the
+                          ranking prior without a value lookup */
 #define OB_V_SECTION 1 /* section index as decimal text */
-#define OB_V_TYPE 2    /* document type (sop, phrase, fault): the ranking prior */
 
 /* Metadata keys */
 #define OB_M_FILE "ob:file:"   /* + path -> "<size> <mtime_ns> <fnv64> <doc id>" */
 #define OB_M_SCHEMA "ob:schema"
-#define OB_SCHEMA_VERSION "3" /* an index of another version is rebuilt */
+#define OB_SCHEMA_VERSION "4" /* an index of another version is rebuilt */
 
 /* The document data record: fields separated by '\0', in this order. */
 enum ob_rec_field {

@@ -381,7 +381,7 @@ ob_status ob_search_run(ob_xdb *db, const ob_text *t, const char *q, size_t qlen
   ob_xdb_set_bm25(db, w->k1, w->b);
   /* fault write-ups retell the standards they quote: in a mixed list
    * they rank a little below the clause or phrase itself */
-  ob_xprior prior = {OB_V_TYPE, "fault", w->fault, OB_PRIOR_POOL};
+  ob_xprior prior = {"fault:", w->fault, OB_PRIOR_POOL};
   ob_xsearch_opts xo = {o->offset, o->limit ? o->limit : 10, OB_V_DOC, w->per_doc, &w->prune,
                         w->fault < 1.0 && !(o->type && *o->type) ? &prior : NULL};
   if ((st = ob_xdb_search(db, xq, &xo, &xr, err)))

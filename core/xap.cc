@@ -473,14 +473,19 @@ static void fill(const std::vector<std::pair<double, Xapian::MSetIterator>> &ran
 
 // The mset as a ranked list, with the prior applied: a stable sort keeps
 // Xapian's order among equal scores.
-static void rank(const Xapian::MSet &mset, const ob_xprior *prior,
+static void rank(const Xapian::MSet &mset, const ob_xsearch_opts *o,
                  std::vector<std::pair<double, Xapian::MSetIterator>> &out)
 {
+  const ob_xprior *prior = o ? o->prior : nullptr;
   out.clear();
   for (Xapian::MSetIterator it = mset.begin(); it != mset.end(); ++it) {
     double w = it.get_weight();
-    if (prior && it.get_document().get_value(prior->slot) == prior->value)
-      w *= prior->factor;
+    if (prior) {
+      std::string key = o->collapse_max ? it.get_collapse_key()
+                                        : it.get_document().get_value(o->collapse_slot);
+      if (key.compare(0, std::strlen(prior->prefix), prior->prefix) == 0)
+        w *= prior->factor;
+    }
     out.emplace_back(w, it);
   }
   if (prior)
@@ -548,7 +553,7 @@ extern "C" ob_status ob_xdb_search(ob_xdb *db, const ob_xquery *q, const ob_xsea
       if (mset.get_matches_estimated() > estimate)
         estimate = mset.get_matches_estimated();
       std::vector<std::pair<double, Xapian::MSetIterator>> ranked;
-      rank(mset, o->prior, ranked);
+      rank(mset, o, ranked);
       fill(ranked, estimate, o->offset - first, o->limit, res);
       return OB_OK;
     } catch (const Xapian::DatabaseModifiedError &) {

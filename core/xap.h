@@ -107,11 +107,12 @@ typedef struct ob_xprune {
   unsigned pool;          /* stage-one candidates */
 } ob_xprune;
 
-/* A score factor for the documents whose value in `slot` equals `value`,
- * applied to the best `pool` hits before they are cut to offset/limit. */
+/* A score factor for the documents whose collapse value (the value in
+ * ob_xsearch_opts.collapse_slot) starts with `prefix`, applied to the best
+ * `pool` hits before they are cut to offset/limit. With collapsing on, the
+ * value comes with the hit and costs no lookup. */
 typedef struct ob_xprior {
-  unsigned slot;
-  const char *value;
+  const char *prefix;
   double factor;
   size_t pool;
 } ob_xprior;
