@@ -466,6 +466,14 @@ out:
 
 /* GET /metrics (Prometheus text); the index part is left out while the
  * index is unavailable, the counters never are. */
+static unsigned long slow_cut(ob_srv *s)
+{
+  pthread_mutex_lock(&s->conn_mu);
+  unsigned long n = s->cut;
+  pthread_mutex_unlock(&s->conn_mu);
+  return n;
+}
+
 static void route_metrics(struct ob_req *rq)
 {
   char err[OB_ERR_SIZE];
@@ -486,8 +494,12 @@ static void route_metrics(struct ob_req *rq)
                     "# HELP opsbook_reply_cache_lookups_total Reply cache lookups by result.\n"
                     "# TYPE opsbook_reply_cache_lookups_total counter\n"
                     "opsbook_reply_cache_lookups_total{result=\"hit\"} %lu\n"
-                    "opsbook_reply_cache_lookups_total{result=\"miss\"} %lu\n",
-                    atomic_load(&c->hits), atomic_load(&c->misses))) {
+                    "opsbook_reply_cache_lookups_total{result=\"miss\"} %lu\n"
+                    "# HELP opsbook_slow_connections_cut_total Connections whose request did not "
+                    "arrive whole in time.\n"
+                    "# TYPE opsbook_slow_connections_cut_total counter\n"
+                    "opsbook_slow_connections_cut_total %lu\n",
+                    atomic_load(&c->hits), atomic_load(&c->misses), slow_cut(rq->srv))) {
     reply_status(rq, OB_EINTERNAL, "metrics too large");
     goto out;
   }

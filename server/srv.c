@@ -32,6 +32,9 @@
 #endif
 
 #define CONNECTION_TIMEOUT_S 30u
+/* A request must arrive whole (head and body) within this many seconds of
+ * its connection opening or of the previous reply on it. */
+#define REQUEST_DEADLINE_S 30.0
 #define CONNECTION_LIMIT 1024u
 #define PER_IP_CONNECTION_LIMIT 256u
 #define CONNECTION_MEMORY_LIMIT ((size_t)64 * 1024)
@@ -73,6 +76,97 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
   return rq;
 }
 
+/* ---- slow clients ----
+ *
+ * libmicrohttpd's connection timeout is an idle timeout: a client sending
+ * one byte every few seconds would keep a connection, and a place in the
+ * per-IP limit, for ever (slowloris). Every connection therefore gets a
+ * deadline for its request: REQUEST_DEADLINE_S from the moment it opens
+ * or its previous reply was sent. While a reply is being sent there is no
+ * deadline (a slow phone may take its time to read; the idle timeout still
+ * applies). A watchdog thread shuts down the socket of a connection past
+ * its deadline; libmicrohttpd then sees the client gone and closes it.
+ */
+
+static double mono_s(void)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static struct ob_conn *conn_of(struct MHD_Connection *conn)
+{
+  const union MHD_ConnectionInfo *ci =
+      MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  return ci ? ci->socket_context : NULL;
+}
+
+static void set_deadline(ob_srv *s, struct MHD_Connection *conn, double deadline)
+{
+  struct ob_conn *c = conn_of(conn);
+  if (!c)
+    return;
+  pthread_mutex_lock(&s->conn_mu);
+  c->deadline = deadline;
+  pthread_mutex_unlock(&s->conn_mu);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+  ob_srv *s = cls;
+  struct ob_conn *c;
+  if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!ci || !(c = calloc(1, sizeof *c)))
+      return; /* not watched: the idle timeout still applies */
+    c->fd = ci->connect_fd;
+    c->deadline = mono_s() + REQUEST_DEADLINE_S;
+    pthread_mutex_lock(&s->conn_mu);
+    c->next = s->conns;
+    if (s->conns)
+      s->conns->prev = c;
+    s->conns = c;
+    pthread_mutex_unlock(&s->conn_mu);
+    *socket_context = c;
+  } else if ((c = *socket_context)) { /* closed; the socket is still open */
+    pthread_mutex_lock(&s->conn_mu);
+    if (c->prev)
+      c->prev->next = c->next;
+    else
+      s->conns = c->next;
+    if (c->next)
+      c->next->prev = c->prev;
+    pthread_mutex_unlock(&s->conn_mu);
+    free(c);
+    *socket_context = NULL;
+  }
+}
+
+static void *watchdog(void *arg)
+{
+  ob_srv *s = arg;
+  struct timespec tick = {0, 250 * 1000 * 1000};
+  while (!atomic_load(&s->stopping)) {
+    nanosleep(&tick, NULL);
+    double now = mono_s();
+    pthread_mutex_lock(&s->conn_mu);
+    for (struct ob_conn *c = s->conns; c; c = c->next) {
+      if (c->cut || c->deadline == 0 || now < c->deadline)
+        continue;
+      /* the fd stays valid: the closed notification, which unlinks c
+       * under this mutex, comes before libmicrohttpd closes it */
+      (void)shutdown(c->fd, SHUT_RDWR);
+      c->cut = 1;
+      s->cut++;
+    }
+    pthread_mutex_unlock(&s->conn_mu);
+  }
+  return NULL;
+}
+
 static void access_log(ob_srv *s, const struct ob_req *rq, double ms)
 {
   struct timespec now;
@@ -96,8 +190,8 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **req_cls,
   ob_srv *s = cls;
   struct ob_req *rq = *req_cls;
   struct timespec t;
-  (void)conn;
   (void)toe;
+  set_deadline(s, conn, mono_s() + REQUEST_DEADLINE_S); /* for the next request */
   if (!rq)
     return;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -116,7 +210,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   size_t *upload_data_size, void **req_cls)
 {
   struct ob_req *rq = *req_cls;
-  (void)cls;
+  ob_srv *s = cls;
   (void)version;
   if (!rq)
     return MHD_NO;
@@ -132,6 +226,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
       unsigned long long n = strtoull(cl, &end, 10);
       if (errno || *end || n > OB_SRV_BODY_MAX) { /* refuse before reading it */
         rq->too_big = 1;
+        set_deadline(s, conn, 0);
         return ob_route_dispatch(rq);
       }
     }
@@ -146,6 +241,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   }
   if (rq->queued)
     return MHD_YES;
+  set_deadline(s, conn, 0); /* the request is in: no deadline while replying */
   return ob_route_dispatch(rq);
 }
 
@@ -267,6 +363,8 @@ ob_status ob_srv_start(const ob_srv_opts *o, ob_srv **out, char *err)
   *out = NULL;
   s->lfd = -1;
   atomic_init(&s->inflight, 0);
+  atomic_init(&s->stopping, 0);
+  pthread_mutex_init(&s->conn_mu, NULL);
   ob_metrics_init(&s->metrics);
   ob_catalog_init(&s->catalog);
   s->log = o->log;
@@ -317,11 +415,17 @@ ob_status ob_srv_start(const ob_srv_opts *o, ob_srv **out, char *err)
       MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
       CONNECTION_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT, PER_IP_CONNECTION_LIMIT,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY_LIMIT, MHD_OPTION_URI_LOG_CALLBACK,
-      on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_done, s, MHD_OPTION_END);
+      on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_done, s, MHD_OPTION_NOTIFY_CONNECTION,
+      on_connection, s, MHD_OPTION_END);
   if (!s->mhd) {
     st = ob_fail(err, OB_EIO, "cannot start the HTTP server on %s (libmicrohttpd refused)", s->url);
     goto fail;
   }
+  if (pthread_create(&s->watchdog, NULL, watchdog, s) != 0) {
+    st = ob_fail(err, OB_ENOMEM, "cannot start the slow-client watchdog thread");
+    goto fail;
+  }
+  s->have_watchdog = 1;
   *out = s;
   return OB_OK;
 fail:
@@ -347,9 +451,15 @@ void ob_srv_stop(ob_srv *s, int drain_ms)
     for (int waited = 0; atomic_load(&s->inflight) > 0 && waited < drain_ms; waited += 5)
       nanosleep(&tick, NULL);
     MHD_stop_daemon(s->mhd); /* joins the workers: their slots are freed */
+    s->mhd = NULL;
   } else if (s->lfd >= 0) {
     close(s->lfd);
   }
+  if (s->have_watchdog) {
+    atomic_store(&s->stopping, 1);
+    pthread_join(s->watchdog, NULL);
+  }
+  pthread_mutex_destroy(&s->conn_mu);
   if (s->have_key)
     pthread_key_delete(s->slot_key);
   ob_statics_free(&s->statics);

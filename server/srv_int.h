@@ -24,6 +24,14 @@
 #define OB_SRV_GZIP_MIN 1024         /* smaller bodies are sent as they are */
 #define OB_SRV_LOGPATH_MAX 256       /* path bytes kept for the access log */
 
+/* One open connection, watched for its request deadline (srv.c). */
+struct ob_conn {
+  struct ob_conn *prev, *next;
+  int fd;
+  double deadline; /* CLOCK_MONOTONIC seconds; 0 = a reply is on its way */
+  int cut;         /* shut down by the watchdog */
+};
+
 struct ob_srv {
   char *db, *handbook;
   ob_text *text; /* immutable, shared by all workers */
@@ -40,6 +48,14 @@ struct ob_srv {
   int have_cache;
   FILE *log;
   char *tokens, *audit; /* writes: NULL tokens = read-only (writes.c) */
+  /* slow clients: every open connection, and the thread that cuts those
+   * whose request does not arrive whole in time */
+  pthread_mutex_t conn_mu;
+  struct ob_conn *conns;
+  pthread_t watchdog;
+  int have_watchdog;
+  atomic_int stopping;
+  unsigned long cut; /* connections cut so far (under conn_mu) */
 };
 
 struct ob_req {

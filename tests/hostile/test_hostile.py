@@ -631,13 +631,14 @@ def main():
                       f"{name} connection dropped at the {IDLE_TIMEOUT} s timeout "
                       f"(after {t if t is None else round(t, 1)} s)")
             t = slow.get("trickle")
-            if t is None:
-                note(f"a connection trickling one header byte every 2 s was still open after "
-                     f"{IDLE_TIMEOUT + 8} s: libmicrohttpd's timeout is an idle timeout, so "
-                     f"slowloris is bounded only by the per-IP limit ({PER_IP}); put a reverse "
-                     f"proxy with a header deadline in front (docs/security.md)")
-            else:
-                print(f"trickling connection dropped after {t:.1f} s")
+            check(t is not None and t < IDLE_TIMEOUT + 8,
+                  f"a connection trickling one header byte every 2 s is cut at the {IDLE_TIMEOUT} s "
+                  f"request deadline (after {t if t is None else round(t, 1)} s; "
+                  f"libmicrohttpd's own timeout is an idle timeout)")
+            st, _, body = srv.get("/metrics")
+            m = re.search(rb"opsbook_slow_connections_cut_total (\d+)", body)
+            check(st == 200 and m and int(m.group(1)) >= 1,
+                  f"the cut is counted in /metrics: {m and m.group(0)}")
             search_ok(srv, "slowloris")
         check(srv.proc.poll() is None, "the server is still running")
     finally:
