@@ -913,9 +913,10 @@ static int schema_current(const char *db, const char *name)
 }
 
 /* After CURRENT names keep: removes every other index folder (idx-N and
- * idx-N.build). Normally that is the one just replaced, but a rebuild
- * killed between the switch and the removal leaves its predecessor behind,
- * and nothing else would ever delete it. The caller holds the lock. */
+ * idx-N.build). After a rebuild that is normally the one just replaced,
+ * but a rebuild killed between the switch and the removal leaves its
+ * predecessor behind, and one killed earlier its idx-N.build; any later
+ * run removes them. The caller holds the lock. */
 static void remove_stale(const char *db, const char *keep)
 {
   DIR *d = opendir(db);
@@ -1020,6 +1021,8 @@ ob_status ob_index_run(const ob_text *t, const ob_index_opts *o, ob_index_report
     if (st || (st = write_current(o->db, newname, err)))
       goto out;
     remove_stale(o->db, newname);
+  } else {
+    remove_stale(o->db, name); /* e.g. the idx-N.build of a killed rebuild */
   }
 out:
   ob_xwriter_close(run.w);

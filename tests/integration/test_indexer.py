@@ -192,6 +192,10 @@ def test_incremental(opt, tmp):
           not os.path.exists(os.path.join(db, "idx-7.build")),
           "index folders left by an interrupted rebuild are removed")
     check(os.path.isdir(os.path.join(db, "idx-notmine")), "other folders are left alone")
+    os.makedirs(os.path.join(db, "idx-9.build", "junk"))
+    rc, c, err = index(opt, hb, db)
+    check(rc == 0 and not os.path.exists(os.path.join(db, "idx-9.build")),
+          "an incremental run removes a killed rebuild's idx-N.build", err)
     rebuilt = snapshot(opt, db)
     for q in QUERIES:
         check(rebuilt[q] == incremental[q], f"--rebuild: same results for {q!r}",
