@@ -208,6 +208,10 @@ void ob_reply_json_cache(struct ob_req *rq, ob_buf *body, const ob_buf *key)
 {
   char *z = NULL;
   size_t zlen = 0, len;
+  if (!key) {
+    reply_body(rq, MHD_HTTP_OK, CT_JSON, body, NULL);
+    return;
+  }
   if (rq->slot && body->len > OB_SRV_GZIP_MIN &&
       ob_slot_gzip(rq->slot, body->data, body->len, &z, &zlen) != OB_OK)
     z = NULL;

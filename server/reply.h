@@ -24,7 +24,8 @@ void ob_reply_json(struct ob_req *rq, unsigned status, ob_buf *body, const char 
 /* The reply cache (cache.h). ob_reply_cached() queues the reply stored
  * under key and returns 1, or returns 0 on a miss. ob_reply_json_cache()
  * queues a 200 JSON body (taken from body) like ob_reply_json() and keeps
- * it, with its gzip form, under key. Both say "X-Opsbook-Cache: hit|miss". */
+ * it, with its gzip form, under key (key NULL: not cached). Cached and
+ * cacheable replies say "X-Opsbook-Cache: hit|miss". */
 int ob_reply_cached(struct ob_req *rq, const ob_buf *key);
 void ob_reply_json_cache(struct ob_req *rq, ob_buf *body, const ob_buf *key);
 

@@ -264,10 +264,7 @@ static void route_search(struct ob_req *rq)
     reply_status(rq, OB_EINTERNAL, "search reply too large");
     goto out;
   }
-  if (cached == 0)
-    ob_reply_json_cache(rq, &body, &key);
-  else
-    ob_reply_json(rq, MHD_HTTP_OK, &body, NULL);
+  ob_reply_json_cache(rq, &body, cached == 0 ? &key : NULL);
 out:
   ob_search_result_free(&r);
   ob_buf_free(&body);
@@ -352,10 +349,7 @@ static void route_answer(struct ob_req *rq)
     reply_status(rq, OB_EINTERNAL, "answer reply too large");
     goto out;
   }
-  if (cached == 0)
-    ob_reply_json_cache(rq, &body, &key);
-  else
-    ob_reply_json(rq, MHD_HTTP_OK, &body, NULL);
+  ob_reply_json_cache(rq, &body, cached == 0 ? &key : NULL);
 out:
   for (int k = 0; k < 3; k++)
     ob_search_result_free(&r[k]);
