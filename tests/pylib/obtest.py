@@ -13,7 +13,9 @@ command, and the one error shape of the API. A driver imports it with
 """
 import http.client
 import json
+import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -59,6 +61,22 @@ def run(argv, stdin=None, timeout=60, **kw):
     else:
         kw["input"] = stdin
     return subprocess.run(argv, capture_output=True, timeout=timeout, **kw)
+
+
+def writable_handbook(index, lesson, src, hb, db, tokens, reviewer, lang_args=(),
+                      timeout=600):
+    """Copies the handbook src to hb, indexes it into db and makes a
+    reviewer token in the tokens file; returns the token. Exits with the
+    tool's message when a step fails."""
+    shutil.copytree(src, hb)
+    st = run([index, "--handbook", hb, "--db", db] + list(lang_args), timeout=timeout)
+    if st.returncode != 0:
+        raise SystemExit("indexing failed: " + st.stderr.decode())
+    os.makedirs(os.path.dirname(tokens), exist_ok=True)
+    st = run([lesson, "--tokens", tokens, "--new-token", reviewer])
+    if st.returncode != 0:
+        raise SystemExit("--new-token failed: " + st.stderr.decode())
+    return st.stdout.decode().strip()
 
 
 class Server:

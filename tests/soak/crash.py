@@ -103,15 +103,8 @@ def serve_rounds(a, tmp, rnd, fig):
     db = os.path.join(tmp, "serve-db")
     tokens = os.path.join(tmp, "etc", "tokens")
     audit = os.path.join(tmp, "etc", "audit.jsonl")
-    shutil.copytree(a.handbook, hb)
-    st = run([a.index, "--handbook", hb, "--db", db] + a.lang_args, timeout=900)
-    if st.returncode != 0:
-        raise SystemExit("indexing failed: " + st.stderr.decode())
-    os.makedirs(os.path.dirname(tokens))
-    st = run([a.lesson, "--tokens", tokens, "--new-token", "crash"])
-    if st.returncode != 0:
-        raise SystemExit("--new-token failed: " + st.stderr.decode())
-    token = st.stdout.decode().strip()
+    token = obtest.writable_handbook(a.index, a.lesson, a.handbook, hb, db, tokens, "crash",
+                                     a.lang_args, timeout=900)
     argv = [a.serve, "--db", db, "--handbook", hb, "--listen", "127.0.0.1:0",
             "--tokens", tokens, "--audit", audit] + a.lang_args
     srv = obtest.Server(argv, start_timeout=120, request_timeout=30)

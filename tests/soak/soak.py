@@ -251,15 +251,8 @@ def main():
         hb = os.path.join(tmp, "handbook")
         db = os.path.join(tmp, "db")
         tokens = os.path.join(tmp, "etc", "tokens")
-        shutil.copytree(a.handbook, hb)
-        st = run([a.index, "--handbook", hb, "--db", db] + lang, timeout=600)
-        if st.returncode != 0:
-            raise SystemExit("indexing failed: " + st.stderr.decode())
-        os.makedirs(os.path.dirname(tokens))
-        st = run([a.lesson, "--tokens", tokens, "--new-token", "soak"])
-        if st.returncode != 0:
-            raise SystemExit("--new-token failed: " + st.stderr.decode())
-        token = st.stdout.decode().strip()
+        token = obtest.writable_handbook(a.index, a.lesson, a.handbook, hb, db, tokens, "soak",
+                                         lang)
         queries = read_queries(a.queries)
         statics = ["/"] + sorted("/" + n for n in os.listdir(a.web) if not n.startswith(".")
                                  and os.path.isfile(os.path.join(a.web, n)))
