@@ -244,6 +244,7 @@ int main(int argc, char **argv)
 {
   const char *db = NULL, *qfile = NULL, *lang = NULL;
   size_t nmax = (size_t)-1, limit = 10;
+  unsigned long mem_max = 0;
   int rounds = 1, exact = 0, compare = 0;
   char err[OB_ERR_SIZE], path[4096], line[4096];
   for (int i = 1; i < argc; i += 2) {
@@ -271,10 +272,12 @@ int main(int argc, char **argv)
       rounds = atoi(argv[i + 1]);
     else if (!strcmp(argv[i], "--limit"))
       limit = strtoul(argv[i + 1], NULL, 10);
+    else if (!strcmp(argv[i], "--memory"))
+      mem_max = strtoul(argv[i + 1], NULL, 10);
   }
   if (!db || !qfile || rounds < 1) {
     fprintf(stderr, "usage: obbench --db DIR --queries FILE [--n N] [--rounds R] [--limit L] "
-                    "[--exact] [--compare]\n");
+                    "[--memory N] [--exact] [--compare]\n");
     return 2;
   }
   ob_text *t = NULL;
@@ -285,10 +288,15 @@ int main(int argc, char **argv)
     return 1;
   }
   double t_text = now_ms() - t0;
-  if (ob_index_resolve(db, path, sizeof path, err) || ob_xdb_open(path, &x, err)) {
+  double t1 = now_ms();
+  if (ob_index_resolve(db, path, sizeof path, err) || ob_xdb_open(path, &x, err) ||
+      ob_xdb_preload(x, mem_max, err)) {
     fprintf(stderr, "obbench: %s\n", err);
     return 1;
   }
+  if (ob_xdb_in_memory(x))
+    printf("obbench: %lu entries copied into memory in %.0f ms\n", ob_xdb_doc_count(x),
+           now_ms() - t1);
   char **qs = NULL;
   size_t nq = 0;
   FILE *f = fopen(qfile, "r");

@@ -27,8 +27,11 @@ struct ob_xwriter {
 };
 
 struct ob_xdb {
-  Xapian::Database db;
+  Xapian::Database disk; // the index on disk: revision, metadata, reopen
+  Xapian::Database db;   // what is searched: disk, or its copy in memory
   std::string path;
+  unsigned long mem_max = 0; // copy into memory up to this many entries
+  bool copied = false;       // db is the copy in memory
   double k1 = 1.2, b = 0.75;
 };
 
@@ -245,7 +248,8 @@ extern "C" ob_status ob_xdb_open(const char *path, ob_xdb **out, char *err)
   GUARD_BEGIN
   ob_xdb *db = new ob_xdb;
   try {
-    db->db = Xapian::Database(path);
+    db->disk = Xapian::Database(path);
+    db->db = db->disk;
     db->path = path;
   } catch (...) {
     delete db;
@@ -264,11 +268,56 @@ extern "C" void ob_xdb_close(ob_xdb *db)
   }
 }
 
+// Points db->db at the disk index, or at a copy of it in Xapian's
+// InMemory backend when it is small enough. Document ids, terms, wdf,
+// values and data are copied as they are, so scores are identical; what
+// goes is the block reads and the inflating of data records per query.
+static void load_copy(ob_xdb *x)
+{
+  x->db = x->disk;
+  x->copied = false;
+  if (!x->mem_max || x->disk.get_doccount() > x->mem_max)
+    return;
+  for (int attempt = 0;; attempt++) {
+    try {
+      // Deprecated in 1.4 (removed in 1.5, which has no such backend);
+      // Debian 12 ships 1.4.22. Without it this is a plain disk search.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+      Xapian::WritableDatabase mem = Xapian::InMemory::open();
+#pragma GCC diagnostic pop
+      for (Xapian::PostingIterator it = x->disk.postlist_begin("");
+           it != x->disk.postlist_end(""); ++it)
+        mem.replace_document(*it, x->disk.get_document(*it));
+      x->db = mem;
+      x->copied = true;
+      return;
+    } catch (const Xapian::DatabaseModifiedError &) {
+      if (attempt > 0)
+        throw;
+      x->disk.reopen();
+    }
+  }
+}
+
+extern "C" ob_status ob_xdb_preload(ob_xdb *db, unsigned long max_docs, char *err)
+{
+  GUARD_BEGIN
+  db->mem_max = max_docs;
+  load_copy(db);
+  return OB_OK;
+  GUARD_END("copy index into memory")
+}
+
+extern "C" int ob_xdb_in_memory(ob_xdb *db) { return db->copied; }
+
 extern "C" ob_status ob_xdb_reopen(ob_xdb *db, int *changed, char *err)
 {
   *changed = 0;
   GUARD_BEGIN
-  *changed = db->db.reopen() ? 1 : 0;
+  *changed = db->disk.reopen() ? 1 : 0;
+  if (*changed)
+    load_copy(db);
   return OB_OK;
   GUARD_END("reopen index")
 }
@@ -285,7 +334,7 @@ extern "C" unsigned long ob_xdb_doc_count(ob_xdb *db)
 extern "C" unsigned long ob_xdb_revision(ob_xdb *db)
 {
   try {
-    return (unsigned long)db->db.get_revision();
+    return (unsigned long)db->disk.get_revision();
   } catch (...) {
     return 0;
   }
@@ -294,7 +343,7 @@ extern "C" unsigned long ob_xdb_revision(ob_xdb *db)
 extern "C" ob_status ob_xdb_get_meta(ob_xdb *db, const char *key, ob_buf *out, char *err)
 {
   GUARD_BEGIN
-  std::string v = db->db.get_metadata(key);
+  std::string v = db->disk.get_metadata(key);
   return ob_buf_append(out, v.data(), v.size());
   GUARD_END("get metadata")
 }
@@ -560,7 +609,8 @@ extern "C" ob_status ob_xdb_search(ob_xdb *db, const ob_xquery *q, const ob_xsea
       if (attempt > 0)
         throw;
       ob_xresults_free(res);
-      db->db.reopen();
+      db->disk.reopen();
+      load_copy(db);
     }
   }
   GUARD_END("search")
@@ -588,7 +638,8 @@ extern "C" ob_status ob_xdb_by_term(ob_xdb *db, const char *term, size_t limit,
       if (attempt > 0)
         throw;
       ob_xresults_free(res);
-      db->db.reopen();
+      db->disk.reopen();
+      load_copy(db);
     }
   }
   GUARD_END("lookup")

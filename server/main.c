@@ -14,7 +14,7 @@
 static void usage(FILE *f)
 {
   fputs("usage: opsbook-serve --db DIR --handbook DIR [--listen ADDR:PORT] [--web DIR]\n"
-        "                     [--threads N] [--cache N] [--lang DIR]\n"
+        "                     [--threads N] [--cache N] [--memory-index N] [--lang DIR]\n"
         "                     [--tokens FILE [--audit FILE]]\n"
         "Serves the Opsbook handbook search as HTTP JSON (see docs/api.md).\n"
         "  --db DIR            index folder built by opsbook-index (required)\n"
@@ -26,6 +26,8 @@ static void usage(FILE *f)
         "  --threads N         worker threads, 1-256 (default: number of cores)\n"
         "  --cache N           keep up to N rendered search replies (default 2048;\n"
         "                      0 turns the reply cache off)\n"
+        "  --memory-index N    search a copy of the index in memory while it has at\n"
+        "                      most N entries (default 1000; 0 = always from disk)\n"
         "  --lang DIR          language resources: ops.dic, synonyms.txt\n"
         "  --tokens FILE       reviewers' tokens ('NAME SHA256-HEX' lines): enables the\n"
         "                      write routes (POST lessons, faults); without it they are\n"
@@ -81,6 +83,16 @@ int main(int argc, char **argv)
       }
       o.cache = (size_t)v;
       o.no_cache = v == 0;
+    } else if (!strcmp(a, "--memory-index") && i + 1 < argc) {
+      char *end;
+      errno = 0;
+      long v = strtol(argv[++i], &end, 10);
+      if (errno || *end || v < 0 || v > 10000000) {
+        fprintf(stderr, "opsbook-serve: --memory-index must be 0-10000000\n");
+        return 2;
+      }
+      o.memory_index = (unsigned long)v;
+      o.no_memory_index = v == 0;
     } else {
       fprintf(stderr, "opsbook-serve: unknown or incomplete option '%s' (see --help)\n", a);
       return 2;

@@ -35,8 +35,10 @@ void ob_slot_free(void *slot);
 /* Brings the slot's index up to date: if CURRENT names another folder
  * (a --rebuild swapped it) the new one is opened; else the handle is
  * reopened to the latest revision. A failed reopen, or a folder deleted
- * between reading CURRENT and opening it, re-resolves and opens afresh. */
-ob_status ob_slot_db(struct ob_slot *s, const char *db_dir, char *err) OB_WUR;
+ * between reading CURRENT and opening it, re-resolves and opens afresh.
+ * Up to mem_max entries, searches run on a copy in memory (ob_xdb_preload). */
+ob_status ob_slot_db(struct ob_slot *s, const char *db_dir, unsigned long mem_max,
+                     char *err) OB_WUR;
 /* Closes the handle so the next ob_slot_db() opens afresh. */
 void ob_slot_drop(struct ob_slot *s);
 

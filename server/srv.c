@@ -393,6 +393,7 @@ ob_status ob_srv_start(const ob_srv_opts *o, ob_srv **out, char *err)
     goto fail;
   if ((st = ob_statics_load(&s->statics, o->web ? o->web : OB_WEB_DIR, o->web != NULL, err)))
     goto fail;
+  s->mem_max = o->no_memory_index ? 0 : o->memory_index ? o->memory_index : OB_SRV_MEMORY_INDEX_DEFAULT;
   if ((st = ob_cache_init(&s->cache, o->no_cache ? 0 : o->cache ? o->cache : OB_CACHE_ENTRIES_DEFAULT,
                           OB_CACHE_BYTES_DEFAULT))) {
     ob_fail(err, st, "out of memory for the reply cache");

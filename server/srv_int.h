@@ -46,6 +46,7 @@ struct ob_srv {
   struct ob_metrics metrics;
   struct ob_cache cache; /* rendered search replies */
   int have_cache;
+  unsigned long mem_max; /* ob_xdb_preload limit; 0 = search the disk */
   FILE *log;
   char *tokens, *audit; /* writes: NULL tokens = read-only (writes.c) */
   /* slow clients: every open connection, and the thread that cuts those

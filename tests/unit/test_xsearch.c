@@ -170,6 +170,68 @@ static void test_schema_upgrade(const char *db, size_t files)
   }
 }
 
+/* The copy in memory (ob_xdb_preload) gives the same hits, in the same
+ * order, with the same scores and records as the index on disk, with a
+ * type filter too; and it follows a write after a reopen. */
+static void test_memory_copy(const char *path)
+{
+  char err[OB_ERR_SIZE];
+  ob_xdb *disk = X, *mem = NULL;
+  if (!OK(ob_xdb_open(path, &mem, err) == OB_OK && ob_xdb_preload(mem, 100000, err) == OB_OK,
+          "open and copy: %s", err))
+    return;
+  OK(ob_xdb_in_memory(mem) && !ob_xdb_in_memory(disk), "only the preloaded handle is in memory");
+  OK(ob_xdb_doc_count(mem) == ob_xdb_doc_count(disk), "same entries (%lu)", ob_xdb_doc_count(mem));
+  size_t compared = 0;
+  for (size_t i = 0; i < NQ; i++) {
+    for (int typed = 0; typed < 2; typed++) {
+      ob_search_result d = {0}, m = {0};
+      const char *type = typed ? "phrase" : NULL;
+      X = disk;
+      int okd = run(QUERIES[i], &ob_weights_default, 20, type, &d);
+      X = mem;
+      int okm = run(QUERIES[i], &ob_weights_default, 20, type, &m);
+      if (OK(okd && okm, "both searched: %s", QUERIES[i]) &&
+          OK(same_list(&d, &m) && d.total == m.total, "same list: %s (type %s)", QUERIES[i],
+             type ? type : "any")) {
+        for (size_t k = 0; k < d.n; k++, compared++)
+          OK(d.hits[k].score == m.hits[k].score && !strcmp(d.hits[k].snippet, m.hits[k].snippet),
+             "%s: same score and snippet at %zu", QUERIES[i], k);
+      }
+      ob_search_result_free(&d);
+      ob_search_result_free(&m);
+    }
+  }
+  X = disk;
+  OK(compared >= NQ * 20, "hits compared: %zu", compared);
+  /* a write: a new entry, then the copy must see it after a reopen */
+  ob_xwriter *w = NULL;
+  ob_xdoc *doc = ob_xdoc_new();
+  ob_xdoc_add_term(doc, "Qxsearch-memory-probe", 21, 1);
+  ob_xdoc_add_term(doc, "犇", strlen("犇"), 1);
+  int changed = 0;
+  unsigned long before = ob_xdb_doc_count(mem);
+  if (OK(ob_xwriter_open(path, &w, err) == OB_OK, "writer: %s", err)) {
+    OK(ob_xwriter_replace(w, "Qxsearch-memory-probe", doc, err) == OB_OK &&
+           ob_xwriter_commit(w, err) == OB_OK,
+       "write: %s", err);
+    ob_xwriter_close(w);
+  }
+  ob_xdoc_free(doc);
+  OK(ob_xdb_termfreq(mem, "犇") == 0, "the copy does not move by itself");
+  OK(ob_xdb_reopen(mem, &changed, err) == OB_OK && changed, "reopen sees the write: %s", err);
+  OK(ob_xdb_in_memory(mem) && ob_xdb_doc_count(mem) == before + 1 &&
+         ob_xdb_termfreq(mem, "犇") == 1,
+     "the copy was made again: %lu entries", ob_xdb_doc_count(mem));
+  ob_xdb_close(mem);
+  if (OK(ob_xwriter_open(path, &w, err) == OB_OK, "writer: %s", err)) {
+    OK(ob_xwriter_delete(w, "Qxsearch-memory-probe", err) == OB_OK &&
+           ob_xwriter_commit(w, err) == OB_OK,
+       "remove the probe: %s", err);
+    ob_xwriter_close(w);
+  }
+}
+
 /* Two-character words are their bigrams (schema.h): no W term for them;
  * longer friso words keep theirs. */
 static void test_word_terms(void)
@@ -193,6 +255,7 @@ int main(void)
     test_two_stage();
     test_fault_prior();
     test_word_terms();
+    test_memory_copy(path);
     ob_xdb_close(X);
     test_schema_upgrade(db, r.added);
   }
