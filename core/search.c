@@ -17,7 +17,7 @@
  * and its bigram, a Latin word through one term. Judged on held-out
  * queries (tests/quality), not only on the ones tuned on. */
 const ob_weights ob_weights_default = {
-  .uni = 1.0, .bi = 1.0, .word = 0.3, .syn = 0.2, .latin = 2.0,
+  .uni = 1.0, .bi = 1.0, .word = 0.3, .syn = 1.0, .latin = 2.0,
   .k1 = 1.2, .b = 0.75, .per_doc = 2, .stop = 1, .fault = 0.7,
   .prune = {.min_docs = 5000, .common = 0.1, .pool = 300},
 };
