@@ -12,6 +12,10 @@ handbook, each with three query sets:
              other query sets nor lang/ (held out; judged the colloquial
              synonym groups added to lang/synonyms.txt at the same time,
              which were written without seeing any query set)
+  fresh3     60 queries written in session 3 by someone who saw neither the
+             other query sets, nor lang/, nor handbook/ (held out; judged
+             the synonym weight, the section symptoms and the synonym
+             groups of session 3, each written blind to it)
 
 Prints S@k / S@1 / MRR@10 for each and fails when a figure falls under
 its floor in FLOORS (set just under what is reached; raise as it improves).
@@ -28,14 +32,19 @@ import evaluate  # noqa: E402  (the scorer from shared/eval, copied)
 
 # (corpus, query set) -> floors for S@k and S@1
 FLOORS = {
-    ("anchor", "dev-tune"): (0.80, 0.60),
-    ("anchor", "dev-hold"): (0.75, 0.57),
-    ("anchor", "fresh"): (0.71, 0.70),
-    ("handbook", "dev-tune"): (0.97, 0.84),
-    ("handbook", "dev-hold"): (0.84, 0.76),
-    ("handbook", "fresh"): (0.82, 0.82),
-    ("anchor", "fresh2"): (0.56, 0.56),
-    ("handbook", "fresh2"): (0.72, 0.68),
+    ("anchor", "dev-tune"): (0.85, 0.69),
+    ("anchor", "dev-hold"): (0.80, 0.66),
+    ("anchor", "fresh"): (0.77, 0.74),
+    ("anchor", "fresh2"): (0.64, 0.64),
+    ("anchor", "fresh3"): (0.86, 0.71),
+    # dev-tune S@1 fell 0.867 -> 0.822 when every section got blind-written
+    # symptoms in session 3 (the older ones had been written with dev in
+    # view); the held-out sets rose, so the floor follows
+    ("handbook", "dev-tune"): (0.97, 0.80),
+    ("handbook", "dev-hold"): (0.88, 0.75),
+    ("handbook", "fresh"): (0.88, 0.86),
+    ("handbook", "fresh2"): (0.78, 0.74),
+    ("handbook", "fresh3"): (0.91, 0.83),
 }
 
 
@@ -49,6 +58,7 @@ def split_sets(workdir):
         sets[name] = path
     sets["fresh"] = os.path.join(HERE, "fresh.jsonl")
     sets["fresh2"] = os.path.join(HERE, "fresh2.jsonl")
+    sets["fresh3"] = os.path.join(HERE, "fresh3.jsonl")
     return sets
 
 
