@@ -16,6 +16,9 @@ handbook, each with three query sets:
              other query sets, nor lang/, nor handbook/ (held out; judged
              the synonym weight, the section symptoms and the synonym
              groups of session 3, each written blind to it)
+  fresh4     60 more queries, written the same way after all of session 3's
+             changes had been made; scored once against the session-2 and
+             the session-3 state, then added here
 
 Prints S@k / S@1 / MRR@10 for each and fails when a figure falls under
 its floor in FLOORS (set just under what is reached; raise as it improves).
@@ -37,6 +40,7 @@ FLOORS = {
     ("anchor", "fresh"): (0.77, 0.74),
     ("anchor", "fresh2"): (0.64, 0.64),
     ("anchor", "fresh3"): (0.86, 0.71),
+    ("anchor", "fresh4"): (0.81, 0.65),
     # dev-tune S@1 fell 0.867 -> 0.822 when every section got blind-written
     # symptoms in session 3 (the older ones had been written with dev in
     # view); the held-out sets rose, so the floor follows
@@ -45,6 +49,7 @@ FLOORS = {
     ("handbook", "fresh"): (0.88, 0.86),
     ("handbook", "fresh2"): (0.78, 0.74),
     ("handbook", "fresh3"): (0.91, 0.83),
+    ("handbook", "fresh4"): (0.91, 0.81),
 }
 
 
@@ -59,6 +64,7 @@ def split_sets(workdir):
     sets["fresh"] = os.path.join(HERE, "fresh.jsonl")
     sets["fresh2"] = os.path.join(HERE, "fresh2.jsonl")
     sets["fresh3"] = os.path.join(HERE, "fresh3.jsonl")
+    sets["fresh4"] = os.path.join(HERE, "fresh4.jsonl")
     return sets
 
 
