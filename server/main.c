@@ -40,6 +40,20 @@ static void usage(FILE *f)
         f);
 }
 
+/* A whole number in [lo, hi] for option opt; says what is wanted if not. */
+static int count_arg(const char *opt, const char *s, long lo, long hi, long *out)
+{
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno || end == s || *end || v < lo || v > hi) {
+    fprintf(stderr, "opsbook-serve: %s must be %ld-%ld\n", opt, lo, hi);
+    return 0;
+  }
+  *out = v;
+  return 1;
+}
+
 int main(int argc, char **argv)
 {
   ob_srv_opts o;
@@ -65,32 +79,20 @@ int main(int argc, char **argv)
     } else if (dst && i + 1 < argc) {
       *dst = argv[++i];
     } else if (!strcmp(a, "--threads") && i + 1 < argc) {
-      char *end;
-      errno = 0;
-      long v = strtol(argv[++i], &end, 10);
-      if (errno || *end || v < 1 || v > OB_SRV_THREADS_MAX) {
-        fprintf(stderr, "opsbook-serve: --threads must be 1-%d\n", OB_SRV_THREADS_MAX);
+      long v;
+      if (!count_arg(a, argv[++i], 1, OB_SRV_THREADS_MAX, &v))
         return 2;
-      }
       o.threads = (unsigned)v;
     } else if (!strcmp(a, "--cache") && i + 1 < argc) {
-      char *end;
-      errno = 0;
-      long v = strtol(argv[++i], &end, 10);
-      if (errno || *end || v < 0 || v > 1000000) {
-        fprintf(stderr, "opsbook-serve: --cache must be 0-1000000\n");
+      long v;
+      if (!count_arg(a, argv[++i], 0, 1000000, &v))
         return 2;
-      }
       o.cache = (size_t)v;
       o.no_cache = v == 0;
     } else if (!strcmp(a, "--memory-index") && i + 1 < argc) {
-      char *end;
-      errno = 0;
-      long v = strtol(argv[++i], &end, 10);
-      if (errno || *end || v < 0 || v > 10000000) {
-        fprintf(stderr, "opsbook-serve: --memory-index must be 0-10000000\n");
+      long v;
+      if (!count_arg(a, argv[++i], 0, 10000000, &v))
         return 2;
-      }
       o.memory_index = (unsigned long)v;
       o.no_memory_index = v == 0;
     } else {
