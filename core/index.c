@@ -314,7 +314,6 @@ static ob_status rec_field(ob_buf *b, const char *s)
 /* A document turned into entries, ready for the writer. */
 struct prepared {
   char *xdterm;   /* XD<id>: deletes the document's old entries */
-  char **qterm;   /* each entry's unique term */
   ob_xdoc **xd;
   size_t n;
 };
@@ -322,10 +321,8 @@ struct prepared {
 static void prepared_free(struct prepared *p)
 {
   for (size_t i = 0; i < p->n; i++) {
-    free(p->qterm[i]);
     ob_xdoc_free(p->xd[i]);
   }
-  free(p->qterm);
   free(p->xd);
   free(p->xdterm);
   memset(p, 0, sizeof *p);
@@ -349,7 +346,6 @@ static ob_status prepare_doc(const ob_text *t, const ob_doc *d, struct prepared 
   memset(p, 0, sizeof *p);
   snprintf(term, sizeof term, "%s%s", OB_P_DOC, d->id);
   p->xdterm = ob_xstrdup(term);
-  p->qterm = ob_xcalloc(d->nsections ? d->nsections : 1, sizeof *p->qterm);
   p->xd = ob_xcalloc(d->nsections ? d->nsections : 1, sizeof *p->xd);
   for (size_t i = 0; i < d->slots.n; i++) {
     if ((st = ob_buf_puts(&slots, d->slots.v[i])) || (st = ob_buf_putc(&slots, '\n')))
@@ -413,8 +409,6 @@ static ob_status prepare_doc(const ob_text *t, const ob_doc *d, struct prepared 
       goto out;
     }
     ob_xdoc_set_data(xd, rec.data, rec.len);
-    snprintf(term, sizeof term, "%s%s#%zu", OB_P_UNIQUE, d->id, i);
-    p->qterm[p->n] = ob_xstrdup(term);
     p->xd[p->n++] = xd;
     xd = NULL;
   }
@@ -430,11 +424,16 @@ out:
   return st;
 }
 
-static ob_status write_prepared(ob_xwriter *w, const struct prepared *p, char *err)
+/* Replaces the document's entries: deletes every entry of its id, then
+ * adds the new ones. In an index built from nothing (fresh) no id can be
+ * there yet, since a run refuses a second file with the same id, and the
+ * delete is skipped: inside one big transaction each such lookup merges
+ * the on-disk and pending postings, a quarter of a fresh build's time. */
+static ob_status write_prepared(ob_xwriter *w, const struct prepared *p, int fresh, char *err)
 {
-  ob_status st = ob_xwriter_delete(w, p->xdterm, err);
+  ob_status st = fresh ? OB_OK : ob_xwriter_delete(w, p->xdterm, err);
   for (size_t i = 0; i < p->n && !st; i++)
-    st = ob_xwriter_replace(w, p->qterm[i], p->xd[i], err);
+    st = ob_xwriter_add(w, p->xd[i], err);
   return st;
 }
 
@@ -446,7 +445,7 @@ ob_status ob_index_put_doc(ob_xwriter *w, const ob_text *t, const ob_doc *d, siz
   ob_status st = prepare_doc(t, d, &p, err);
   if (st)
     return st;
-  if ((st = write_prepared(w, &p, err)) == OB_OK)
+  if ((st = write_prepared(w, &p, 0, err)) == OB_OK)
     *entries = p.n;
   prepared_free(&p);
   return st;
@@ -591,6 +590,7 @@ struct run {
   pthread_cond_t cv;
   size_t ready, done;
   int quit;
+  int fresh; /* writing a new, empty index (first run or rebuild) */
   char *err;
 };
 
@@ -750,7 +750,7 @@ static ob_status index_file(struct run *run, struct job *j)
     snprintf(run->err, OB_ERR_SIZE, "%s", j->msg);
     return j->st;
   }
-  if ((st = write_prepared(run->w, &j->p, run->err)) ||
+  if ((st = write_prepared(run->w, &j->p, run->fresh, run->err)) ||
       (st = ob_index_put_file_meta(run->w, rel, j->abs, j->data.data, j->data.len, d->id,
                                    run->err)))
     return st;
@@ -984,6 +984,7 @@ ob_status ob_index_run(const ob_text *t, const ob_index_opts *o, ob_index_report
     remove_tree(path); /* leftovers of an interrupted rebuild */
     remove_tree(bpath);
   }
+  run.fresh = newname[0] != '\0';
   if ((st = ob_xwriter_open(newname[0] ? bpath : path, &run.w, err)))
     goto out;
   if ((st = walk(&run, "")) || (st = index_all(&run)))

@@ -1,13 +1,13 @@
 /* schema.h - the index schema, written down once (docs/index-schema.md).
  *
  * One Xapian document per section ("entry") of a handbook file.
- * Prefixes follow Omega's conventions: Q is the unique id, X... our own.
+ * Prefixes follow Omega's conventions where they exist, X... our own.
  */
 #ifndef OB_SCHEMA_H
 #define OB_SCHEMA_H
 
-/* Boolean (filter) terms */
-#define OB_P_UNIQUE "Q"    /* Q<doc id>#<section index>: one per entry */
+/* Boolean (filter) terms. There is no per-entry unique term: a document's
+ * entries are replaced together, found by XD. */
 #define OB_P_DOC "XD"      /* XD<doc id>: every entry of a document */
 #define OB_P_TYPE "XT"     /* XTsop, XTphrase, XTfault */
 #define OB_P_CATEGORY "XC" /* XC<category> */

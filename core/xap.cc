@@ -155,12 +155,11 @@ extern "C" void ob_xwriter_close(ob_xwriter *w)
   }
 }
 
-extern "C" ob_status ob_xwriter_replace(ob_xwriter *w, const char *unique_term,
-                                        const ob_xdoc *d, char *err)
+extern "C" ob_status ob_xwriter_add(ob_xwriter *w, const ob_xdoc *d, char *err)
 {
   GUARD_BEGIN
   w->txn();
-  w->db.replace_document(unique_term, d->doc);
+  w->db.add_document(d->doc);
   return OB_OK;
   GUARD_END("replace document")
 }

@@ -35,8 +35,9 @@ void ob_xdoc_set_data(ob_xdoc *d, const char *data, size_t len);
  * discards anything not committed. */
 ob_status ob_xwriter_open(const char *path, ob_xwriter **out, char *err) OB_WUR;
 void ob_xwriter_close(ob_xwriter *w);
-ob_status ob_xwriter_replace(ob_xwriter *w, const char *unique_term, const ob_xdoc *d,
-                             char *err) OB_WUR;
+/* Adds d as a new document. Entries are replaced by deleting every entry
+ * of their document (its XD term, ob_xwriter_delete) and adding anew. */
+ob_status ob_xwriter_add(ob_xwriter *w, const ob_xdoc *d, char *err) OB_WUR;
 ob_status ob_xwriter_delete(ob_xwriter *w, const char *term, char *err) OB_WUR;
 ob_status ob_xwriter_set_meta(ob_xwriter *w, const char *key, const char *val,
                               char *err) OB_WUR;

@@ -35,7 +35,7 @@ int main()
   ob_buf_free(&jb);
 
   ob_xquery *q = ob_xquery_new();
-  const char *term = OB_P_UNIQUE "x";
+  const char *term = OB_P_DOC "x";
   ob_xquery_add(q, &term, 1, 1.0);
   EQ_INT(ob_xquery_size(q), 1, "ob_xquery from C++");
   ob_xquery_free(q);

@@ -214,7 +214,7 @@ static void test_memory_copy(const char *path)
   unsigned long before = ob_xdb_doc_count(mem);
   OK(ob_xdb_reopen(mem, &changed, err) == OB_OK && !changed, "no write, no new copy: %s", err);
   if (OK(ob_xwriter_open(path, &w, err) == OB_OK, "writer: %s", err)) {
-    OK(ob_xwriter_replace(w, "Qxsearch-memory-probe", doc, err) == OB_OK &&
+    OK(ob_xwriter_add(w, doc, err) == OB_OK &&
            ob_xwriter_commit(w, err) == OB_OK,
        "write: %s", err);
     ob_xwriter_close(w);
