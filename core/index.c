@@ -568,6 +568,7 @@ struct job {
   struct stat sb;
   ob_buf old;            /* the recorded state ("" for a new file) */
   enum job_state state;
+  int read;              /* data holds the file (read_job) */
   ob_buf data;           /* the file (J_SAME, J_DOC) */
   char msg[OB_ERR_SIZE]; /* J_REJECT: "line: reason"; J_FAIL: the error */
   ob_status st;          /* J_FAIL */
@@ -577,6 +578,7 @@ struct job {
 
 struct run {
   const ob_text *t;
+  ob_text *own_t; /* loaded by the run when the caller gave none */
   const ob_index_opts *o;
   ob_index_report *r;
   ob_xwriter *w;
@@ -621,16 +623,21 @@ static const char *state_hash(const char *v)
   return a ? strchr(a + 1, ' ') : NULL;
 }
 
-/* Reads, parses and tokenises one changed file; touches no index. */
-static void prep_job(const ob_text *t, struct job *j)
+/* Reads one listed file; marks it J_SAME when only its stamp changed
+ * (touched) and J_REJECT when it cannot be read. Returns whether it is
+ * still to be parsed. */
+static int read_job(struct job *j)
 {
   char val[512];
+  if (j->read)
+    return j->state == J_TODO;
+  j->read = 1;
   ob_buf_init(&j->data, OB_DOC_MAX_BYTES);
   if (ob_buf_read_file(&j->data, j->abs, j->msg) != OB_OK) {
     snprintf(j->msg, sizeof j->msg, "%s",
              j->data.len ? "1: file larger than 256 KiB" : " cannot read");
     j->state = J_REJECT;
-    return;
+    return 0;
   }
   /* content unchanged (touched only): the writer refreshes the stamp */
   if (j->old.len) {
@@ -638,9 +645,17 @@ static void prep_job(const ob_text *t, struct job *j)
     const char *h_old = state_hash(j->old.data), *h_new = state_hash(val);
     if (h_old && h_new && strncmp(h_old, h_new, 17) == 0) {
       j->state = J_SAME;
-      return;
+      return 0;
     }
   }
+  return 1;
+}
+
+/* Reads, parses and tokenises one changed file; touches no index. */
+static void prep_job(const ob_text *t, struct job *j)
+{
+  if (!read_job(j))
+    return;
   if (ob_doc_parse(j->rel, j->data.data, j->data.len, &j->d, j->msg) != OB_OK) {
     j->state = J_REJECT;
     return;
@@ -841,6 +856,18 @@ static ob_status index_all(struct run *run)
 {
   pthread_t th;
   ob_status st = OB_OK;
+  if (!run->t) {
+    /* read listed files up to the first one that has to be parsed: when
+     * none has (nothing changed, or only touched), no tokeniser is loaded */
+    int parse = 0;
+    for (size_t i = 0; i < run->njobs && !parse; i++)
+      parse = run->jobs[i].state == J_TODO && read_job(&run->jobs[i]);
+    if (parse) {
+      if ((st = ob_text_new(run->o->lang, &run->own_t, run->err)))
+        return st;
+      run->t = run->own_t;
+    }
+  }
   int threaded = pthread_create(&th, NULL, worker, run) == 0;
   if (!threaded) { /* no thread to be had: prepare in line */
     run->done = (size_t)-1 / 2;
@@ -1032,6 +1059,7 @@ out:
   for (size_t i = 0; i < run.njobs; i++)
     job_free(&run.jobs[i]);
   free(run.jobs);
+  ob_text_free(run.own_t);
   pthread_mutex_destroy(&run.mu);
   pthread_cond_destroy(&run.cv);
   seen_free(&g.keys);

@@ -25,6 +25,8 @@ typedef struct ob_index_opts {
   int rebuild;          /* build a fresh index beside the old and swap */
   FILE *log;            /* rejected files and progress; may be NULL */
   int verbose;
+  const char *lang;     /* language resources when ob_index_run gets no text
+                           (NULL: the built-in default) */
 } ob_index_opts;
 
 typedef struct ob_index_report {
@@ -34,7 +36,9 @@ typedef struct ob_index_report {
 /* Indexes the handbook into the db folder in one atomic commit.
  * Returns OB_OK even when files were rejected (see report->rejected, each
  * reported on o->log as "path:line: reason"); OB_ELOCKED when another
- * writer runs. */
+ * writer runs. t may be NULL: the language resources (o->lang) are then
+ * loaded only when some file has changed, so a run that finds nothing to
+ * do does not pay for friso's and OpenCC's dictionaries. */
 ob_status ob_index_run(const ob_text *t, const ob_index_opts *o, ob_index_report *r,
                        char *err) OB_WUR;
 

@@ -22,7 +22,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-  ob_index_opts o = {NULL, NULL, 0, stderr, 0};
+  ob_index_opts o = {NULL, NULL, 0, stderr, 0, NULL};
   const char *lang = NULL;
   char err[OB_ERR_SIZE];
   for (int i = 1; i < argc; i++) {
@@ -50,14 +50,9 @@ int main(int argc, char **argv)
     usage(stderr);
     return 2;
   }
-  ob_text *t = NULL;
-  if (ob_text_new(lang, &t, err) != OB_OK) {
-    fprintf(stderr, "opsbook-index: %s\n", err);
-    return 3;
-  }
+  o.lang = lang; /* loaded by the run, and only when some file changed */
   ob_index_report r;
-  ob_status st = ob_index_run(t, &o, &r, err);
-  ob_text_free(t);
+  ob_status st = ob_index_run(NULL, &o, &r, err);
   if (st != OB_OK) {
     fprintf(stderr, "opsbook-index: %s\n", err);
     return 3;

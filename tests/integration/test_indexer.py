@@ -152,6 +152,23 @@ def test_incremental(opt, tmp):
     rc, c, err = index(opt, hb, db)
     check(c is not None and c["unchanged"] == nfiles, "and stays unchanged", err)
 
+    # the language resources are loaded only when a file has to be parsed:
+    # a touched file needs none, a changed one does (and a bad --lang then
+    # fails the run before anything is written)
+    nolang = os.path.join(tmp, "no-such-lang")
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 9_000_000_000))
+    rc, c, err = index(opt, hb, db, "--lang", nolang)
+    check(rc == 0 and c is not None and c["unchanged"] == nfiles,
+          "touched only: runs without language resources", err)
+    with open(f, "a", encoding="utf-8") as fh:
+        fh.write("\n补充:鞋套用后带走。\n")
+    rc, c, err = index(opt, hb, db, "--lang", nolang)
+    check(rc == 3 and "no-such-lang" in err, "changed file + missing --lang: exit 3 naming it", err)
+    no_crash(rc, "missing --lang", err)
+    check(snapshot(opt, db) == before, "the failed run changed nothing")
+    rc, c, err = index(opt, hb, db)
+    check(rc == 0 and c is not None and c["updated"] == 1, "the edit goes in with the default lang", err)
+
     # modify one, delete one, add one
     with open(os.path.join(hb, "sop", "machine-room.md"), "a", encoding="utf-8") as fh:
         fh.write("\n## 4. 消防\n\n机房必须配备气体灭火器,每季度检查压力表。\n")

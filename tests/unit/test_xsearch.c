@@ -146,7 +146,7 @@ static int rm_rf(const char *path)
 static void test_schema_upgrade(const char *db, size_t files)
 {
   char err[OB_ERR_SIZE], path[4096];
-  ob_index_opts o = {OB_HANDBOOK_DIR, db, 0, NULL, 0};
+  ob_index_opts o = {OB_HANDBOOK_DIR, db, 0, NULL, 0, NULL};
   ob_index_report r;
   ob_xwriter *w = NULL;
   /* an unchanged folder: nothing to do */
@@ -249,7 +249,7 @@ int main(void)
   ob_index_report r;
   if (!OK(ob_text_new(NULL, &T, err) == OB_OK, "text: %s", err) || !mkdtemp(db))
     return ob_t_done();
-  ob_index_opts o = {OB_HANDBOOK_DIR, db, 0, NULL, 0};
+  ob_index_opts o = {OB_HANDBOOK_DIR, db, 0, NULL, 0, NULL};
   if (OK(ob_index_run(T, &o, &r, err) == OB_OK, "index the handbook: %s", err) &&
       OK(r.added > 50 && r.rejected == 0, "handbook indexed (%zu files)", r.added) &&
       OK(ob_index_resolve(db, path, sizeof path, err) == OB_OK && ob_xdb_open(path, &X, err) == OB_OK,
