@@ -923,7 +923,9 @@ static void seen_free(struct seen *s)
 /* Whether the index `name` was written with this schema version; one
  * written by another version is rebuilt whole, beside it. An index that
  * cannot be opened counts as current: opening it for writing reports why. */
-static int schema_current(const char *db, const char *name)
+/* True unless the index holds entries written with another schema or cut
+ * with other language resources (another stamp; none: older than stamps). */
+static int schema_current(const char *db, const char *name, const char *stamp)
 {
   char path[PATH_MAX_OB], err[OB_ERR_SIZE];
   ob_xdb *x = NULL;
@@ -932,8 +934,12 @@ static int schema_current(const char *db, const char *name)
   ob_buf_init(&v, 256);
   snprintf(path, sizeof path, "%s/%s", db, name);
   if (ob_xdb_open(path, &x, err) == OB_OK && ob_xdb_doc_count(x) > 0 &&
-      ob_xdb_get_meta(x, OB_M_SCHEMA, &v, err) == OB_OK)
+      ob_xdb_get_meta(x, OB_M_SCHEMA, &v, err) == OB_OK) {
     cur = v.len == strlen(OB_SCHEMA_VERSION) && memcmp(v.data, OB_SCHEMA_VERSION, v.len) == 0;
+    ob_buf_reset(&v);
+    if (cur && ob_xdb_get_meta(x, OB_M_LANG, &v, err) == OB_OK)
+      cur = v.len == strlen(stamp) && memcmp(v.data, stamp, v.len) == 0;
+  }
   ob_xdb_close(x);
   ob_buf_free(&v);
   return cur;
@@ -975,7 +981,7 @@ ob_status ob_index_run(const ob_text *t, const ob_index_opts *o, ob_index_report
   ob_status st;
   struct run run;
   struct gone g;
-  char name[64], path[PATH_MAX_OB], bpath[PATH_MAX_OB + 8], newname[64];
+  char name[64], path[PATH_MAX_OB], bpath[PATH_MAX_OB + 8], newname[64], stamp[17];
   struct stat sb;
   memset(r, 0, sizeof *r);
   memset(&run, 0, sizeof run);
@@ -990,6 +996,10 @@ ob_status ob_index_run(const ob_text *t, const ob_index_opts *o, ob_index_report
 
   if (stat(o->handbook, &sb) != 0 || !S_ISDIR(sb.st_mode))
     return ob_fail(err, OB_ENOTFOUND, "%s: not a folder", o->handbook);
+  if (t)
+    snprintf(stamp, sizeof stamp, "%s", ob_text_stamp(t));
+  else if ((st = ob_text_lang_stamp(o->lang, stamp, err)))
+    return st;
   if ((st = ob_index_lock(o->db, 0, &lockfd, err)))
     return st;
   st = read_current(o->db, name, sizeof name, err);
@@ -998,7 +1008,7 @@ ob_status ob_index_run(const ob_text *t, const ob_index_opts *o, ob_index_report
     snprintf(newname, sizeof newname, "%s", name);
   } else if (st) {
     goto out;
-  } else if (o->rebuild || !schema_current(o->db, name)) {
+  } else if (o->rebuild || !schema_current(o->db, name, stamp)) {
     long n = strtol(name + 4, NULL, 10);
     snprintf(newname, sizeof newname, "idx-%ld", n + 1);
   }
@@ -1039,6 +1049,7 @@ ob_status ob_index_run(const ob_text *t, const ob_index_opts *o, ob_index_report
     r->deleted++;
   }
   if ((st = ob_xwriter_set_meta(run.w, OB_M_SCHEMA, OB_SCHEMA_VERSION, err)) ||
+      (st = ob_xwriter_set_meta(run.w, OB_M_LANG, stamp, err)) ||
       (st = ob_xwriter_commit(run.w, err)))
     goto out;
   ob_xwriter_close(run.w);

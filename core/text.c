@@ -58,6 +58,7 @@ struct ob_text {
   char ***groups; /* each a NULL-terminated word array */
   size_t ngroups;
   struct syn_entry *stop[SYN_BUCKETS]; /* query stop list */
+  char stamp[17]; /* ob_text_lang_stamp of the folder loaded */
   /* code points that t2s changes; text without any skips OpenCC */
   unsigned char trad[(TRAD_HI - TRAD_LO + 1) / 8 + 1];
   /* friso's words of recently seen CJK runs (see emit_words) */
@@ -256,6 +257,34 @@ static int is_trad(const ob_text *t, uint32_t cp)
   return (t->trad[(cp - TRAD_LO) / 8] >> ((cp - TRAD_LO) % 8)) & 1;
 }
 
+ob_status ob_text_lang_stamp(const char *lang_dir, char out[17], char *err)
+{
+  static const char *const files[] = {"ops.dic", "synonyms.txt"};
+  char path[1024];
+  ob_buf b;
+  ob_status st = OB_OK;
+  unsigned long long h = 0;
+  if (!lang_dir)
+    lang_dir = OB_LANG_DIR;
+  ob_buf_init(&b, 8u << 20);
+  for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+    snprintf(path, sizeof path, "%s/%s", lang_dir, files[i]);
+    ob_buf_reset(&b);
+    if ((st = ob_buf_read_file(&b, path, err)))
+      break;
+    h = h * 1099511628211ULL ^ ob_fnv64(b.data ? b.data : "", b.len);
+  }
+  ob_buf_free(&b);
+  if (!st)
+    snprintf(out, 17, "%016llx", h);
+  return st;
+}
+
+const char *ob_text_stamp(const ob_text *t)
+{
+  return t->stamp;
+}
+
 ob_status ob_text_new(const char *lang_dir, ob_text **out, char *err)
 {
   ob_text *t = ob_xcalloc(1, sizeof *t);
@@ -289,6 +318,8 @@ ob_status ob_text_new(const char *lang_dir, ob_text **out, char *err)
 
   snprintf(path, sizeof path, "%s/ops.dic", lang_dir);
   if ((st = load_words(t, path, 0, err)) != OB_OK)
+    goto out;
+  if ((st = ob_text_lang_stamp(lang_dir, t->stamp, err)) != OB_OK)
     goto out;
   snprintf(path, sizeof path, "%s/stopwords.txt", lang_dir);
   if ((st = load_words(t, path, 1, err)) != OB_OK)

@@ -68,6 +68,15 @@ ob_status ob_text_tokenize(const ob_text *t, const char *norm, size_t n, ob_toke
  * group's words (including the word itself), or NULL. Borrowed from t. */
 const char *const *ob_text_synonyms(const ob_text *t, const char *word, size_t len);
 
+/* The stamp of the resources that shape index terms (ops.dic and
+ * synonyms.txt, whose words are lexicon words too) in lang_dir (NULL: the
+ * built-in default): 16 hex digits of a hash of both files, into out
+ * (17 bytes). An index records it; another stamp means its words were
+ * cut with other resources, and opsbook-index rebuilds it. */
+ob_status ob_text_lang_stamp(const char *lang_dir, char out[17], char *err) OB_WUR;
+/* The stamp of the resources t was loaded from (as above). */
+const char *ob_text_stamp(const ob_text *t);
+
 /* True when a normalised token is on the query stop list (stopwords.txt). */
 int ob_text_is_stop(const ob_text *t, const char *word, size_t len);
 

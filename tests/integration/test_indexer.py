@@ -155,16 +155,22 @@ def test_incremental(opt, tmp):
     # the language resources are loaded only when a file has to be parsed:
     # a touched file needs none, a changed one does (and a bad --lang then
     # fails the run before anything is written)
-    nolang = os.path.join(tmp, "no-such-lang")
+    # (a copy of lang/ without stopwords.txt: the same stamp, no tokeniser)
+    partial = os.path.join(tmp, "lang-partial")
+    os.mkdir(partial)
+    for name in ("ops.dic", "synonyms.txt"):
+        shutil.copy(os.path.join(opt.lang, name), partial)
     os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 9_000_000_000))
-    rc, c, err = index(opt, hb, db, "--lang", nolang)
+    rc, c, err = index(opt, hb, db, "--lang", partial)
     check(rc == 0 and c is not None and c["unchanged"] == nfiles,
-          "touched only: runs without language resources", err)
+          "touched only: runs without loading the language resources", err)
     with open(f, "a", encoding="utf-8") as fh:
         fh.write("\n补充:鞋套用后带走。\n")
-    rc, c, err = index(opt, hb, db, "--lang", nolang)
-    check(rc == 3 and "no-such-lang" in err, "changed file + missing --lang: exit 3 naming it", err)
-    no_crash(rc, "missing --lang", err)
+    rc, c, err = index(opt, hb, db, "--lang", partial)
+    check(rc == 3 and "stopwords.txt" in err, "changed file + incomplete --lang: exit 3 naming it", err)
+    no_crash(rc, "incomplete --lang", err)
+    rc, c, err = index(opt, hb, db, "--lang", os.path.join(tmp, "no-such-lang"))
+    check(rc == 3 and "no-such-lang" in err, "missing --lang: exit 3 naming it", err)
     check(snapshot(opt, db) == before, "the failed run changed nothing")
     rc, c, err = index(opt, hb, db)
     check(rc == 0 and c is not None and c["updated"] == 1, "the edit goes in with the default lang", err)
@@ -322,18 +328,59 @@ def test_search_cli(opt, tmp):
     check(rc != 0 and "no index here" in err, "missing db: non-zero exit with a message", err)
 
 
+def test_lang_change(opt, tmp):
+    """Words are cut with ops.dic and synonyms.txt at index time: when they
+    change, the next run rebuilds (beside the live index) instead of
+    keeping terms cut with the old ones."""
+    hb = os.path.join(tmp, "handbook-lang")
+    db = os.path.join(tmp, "db-lang")
+    lang = os.path.join(tmp, "lang-copy")
+    shutil.copytree(opt.fixtures, hb)
+    shutil.copytree(opt.lang, lang)
+    nfiles = sum(1 for root, _, files in os.walk(hb) for f in files
+                 if f.endswith(".md") and f != "README.md")
+    current = lambda: open(os.path.join(db, "CURRENT")).read().strip()
+    rc, c, err = index(opt, hb, db, "--lang", lang)
+    check(rc == 0 and current() == "idx-1", "first run with a copy of lang/", err)
+    rc, c, err = index(opt, hb, db, "--lang", lang)
+    check(c is not None and c["unchanged"] == nfiles and current() == "idx-1",
+          "same resources: nothing to do", err)
+    with open(os.path.join(lang, "stopwords.txt"), "a", encoding="utf-8") as fh:
+        fh.write("\n机房\n")
+    rc, c, err = index(opt, hb, db, "--lang", lang)
+    check(c is not None and c["unchanged"] == nfiles and current() == "idx-1",
+          "the stop list is query-side only: no rebuild", err)
+    with open(os.path.join(lang, "ops.dic"), "a", encoding="utf-8") as fh:
+        fh.write("\n温湿度控制\n")
+    rc, c, err = index(opt, hb, db, "--lang", lang)
+    check(rc == 0 and c is not None and c["added"] == nfiles and current() == "idx-2",
+          "ops.dic changed: rebuilt beside the live index", (err, c))
+    check(sorted(os.listdir(db)) == ["CURRENT", "LOCK", "idx-2"], "the old index is gone",
+          os.listdir(db))
+    rc, c, err = index(opt, hb, db, "--lang", lang)
+    check(c is not None and c["unchanged"] == nfiles and current() == "idx-2",
+          "and the next run has nothing to do", err)
+    with open(os.path.join(lang, "synonyms.txt"), "a", encoding="utf-8") as fh:
+        fh.write("\n鞋套 脚套\n")
+    rc, c, err = index(opt, hb, db, "--lang", lang)
+    check(c is not None and c["added"] == nfiles and current() == "idx-3",
+          "synonyms.txt changed (its words are lexicon words): rebuilt", (err, c))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--index", required=True)
     ap.add_argument("--search", required=True)
     ap.add_argument("--fixtures", required=True)
     ap.add_argument("--bad", required=True)
+    ap.add_argument("--lang", required=True)
     opt = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="ob-integration-") as tmp:
         test_incremental(opt, tmp)
         test_bad(opt, tmp)
         test_lock(opt, tmp)
         test_search_cli(opt, tmp)
+        test_lang_change(opt, tmp)
     print(f"{PASSED} passed, {FAILED} failed")
     return 1 if FAILED else 0
 

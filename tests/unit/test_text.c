@@ -1,5 +1,10 @@
 /* test_text - the text pipeline (core/text.h), with the language
  * resources of the source tree (ob_text_new(NULL, ...) uses OB_LANG_DIR). */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
 #include "harness.h"
 #include "text.h"
 #include "utf8.h"
@@ -310,6 +315,18 @@ static void test_synonyms(void)
   OK(ob_text_synonyms(T, "", 0) == NULL, "empty word: NULL");
 }
 
+static void test_stamp(void)
+{
+  char a[17] = "", b[17] = "", err[OB_ERR_SIZE] = "";
+  EQ_INT(ob_text_lang_stamp(NULL, a, err), OB_OK, "stamp of the default lang dir");
+  OK(strlen(a) == 16 && strspn(a, "0123456789abcdef") == 16, "16 hex digits: %s", a);
+  OK(!strcmp(a, ob_text_stamp(T)), "a loaded text carries the same stamp");
+  EQ_INT(ob_text_lang_stamp(NULL, b, err), OB_OK, "again");
+  OK(!strcmp(a, b), "the stamp is stable");
+  OK(ob_text_lang_stamp("/nonexistent-lang-dir", b, err) != OB_OK, "missing folder: an error");
+  OK(strstr(err, "/nonexistent-lang-dir/ops.dic") != NULL, "naming the file: %s", err);
+}
+
 static void test_new(void)
 {
   ob_text *t = (ob_text *)1;
@@ -333,6 +350,7 @@ int main(void)
   test_tokens();
   test_long_latin();
   test_synonyms();
+  test_stamp();
   test_new();
   ob_text_free(T);
   return ob_t_done();
