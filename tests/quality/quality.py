@@ -23,6 +23,10 @@ handbook, each with three query sets:
              groups and of section symptoms was written (blind to it); it
              took the synonyms (anchor S@1 +1 query, no loss) and refused
              the symptoms (no change)
+  fresh6     80 more, written the same way in session 4 (blind to the
+             handbook, lang/ and every other set); it refused a rule that
+             dropped query bigrams holding a question particle (有啥, 啥用:
+             +2 S@k / +5 S@1 queries over the older sets, -1 / +1 here)
 
 Prints S@k / S@1 / MRR@10 for each and fails when a figure falls under
 its floor in FLOORS (set just under what is reached; raise as it improves).
@@ -48,6 +52,7 @@ FLOORS = {
     ("anchor", "fresh3"): (0.86, 0.71),
     ("anchor", "fresh4"): (0.81, 0.65),
     ("anchor", "fresh5"): (0.86, 0.73),
+    ("anchor", "fresh6"): (0.92, 0.77),
     # dev-tune S@1 fell 0.867 -> 0.822 when every section got blind-written
     # symptoms in session 3 (the older ones had been written with dev in
     # view); the held-out sets rose, so the floor follows
@@ -55,9 +60,10 @@ FLOORS = {
     ("handbook", "dev-hold"): (0.88, 0.75),
     ("handbook", "fresh"): (0.88, 0.86),
     ("handbook", "fresh2"): (0.78, 0.74),
-    ("handbook", "fresh3"): (0.91, 0.83),
-    ("handbook", "fresh4"): (0.91, 0.81),
-    ("handbook", "fresh5"): (0.92, 0.86),
+    ("handbook", "fresh3"): (0.93, 0.85),
+    ("handbook", "fresh4"): (0.93, 0.83),
+    ("handbook", "fresh5"): (0.93, 0.87),
+    ("handbook", "fresh6"): (0.95, 0.87),
 }
 
 
@@ -74,6 +80,7 @@ def split_sets(workdir):
     sets["fresh3"] = os.path.join(HERE, "fresh3.jsonl")
     sets["fresh4"] = os.path.join(HERE, "fresh4.jsonl")
     sets["fresh5"] = os.path.join(HERE, "fresh5.jsonl")
+    sets["fresh6"] = os.path.join(HERE, "fresh6.jsonl")
     return sets
 
 
