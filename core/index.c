@@ -923,22 +923,28 @@ static void seen_free(struct seen *s)
 /* Whether the index `name` was written with this schema version; one
  * written by another version is rebuilt whole, beside it. An index that
  * cannot be opened counts as current: opening it for writing reports why. */
-/* True unless the index holds entries written with another schema or cut
- * with other language resources (another stamp; none: older than stamps). */
-static int schema_current(const char *db, const char *name, const char *stamp)
+/* True unless the index holds entries written with another schema, or,
+ * with lang_check, cut with other language resources (another stamp;
+ * none: older than stamps). *lang_same says whether the stamps agree (an
+ * empty index agrees). */
+static int schema_current(const char *db, const char *name, const char *stamp,
+                          int lang_check, int *lang_same)
 {
   char path[PATH_MAX_OB], err[OB_ERR_SIZE];
   ob_xdb *x = NULL;
   ob_buf v;
   int cur = 1;
   ob_buf_init(&v, 256);
+  *lang_same = 1;
   snprintf(path, sizeof path, "%s/%s", db, name);
   if (ob_xdb_open(path, &x, err) == OB_OK && ob_xdb_doc_count(x) > 0 &&
       ob_xdb_get_meta(x, OB_M_SCHEMA, &v, err) == OB_OK) {
     cur = v.len == strlen(OB_SCHEMA_VERSION) && memcmp(v.data, OB_SCHEMA_VERSION, v.len) == 0;
     ob_buf_reset(&v);
-    if (cur && ob_xdb_get_meta(x, OB_M_LANG, &v, err) == OB_OK)
-      cur = v.len == strlen(stamp) && memcmp(v.data, stamp, v.len) == 0;
+    if (ob_xdb_get_meta(x, OB_M_LANG, &v, err) == OB_OK)
+      *lang_same = v.len == strlen(stamp) && memcmp(v.data, stamp, v.len) == 0;
+    if (lang_check && !*lang_same)
+      cur = 0;
   }
   ob_xdb_close(x);
   ob_buf_free(&v);
@@ -982,6 +988,7 @@ ob_status ob_index_run(const ob_text *t, const ob_index_opts *o, ob_index_report
   struct run run;
   struct gone g;
   char name[64], path[PATH_MAX_OB], bpath[PATH_MAX_OB + 8], newname[64], stamp[17];
+  int lang_same = 1;
   struct stat sb;
   memset(r, 0, sizeof *r);
   memset(&run, 0, sizeof run);
@@ -1008,7 +1015,7 @@ ob_status ob_index_run(const ob_text *t, const ob_index_opts *o, ob_index_report
     snprintf(newname, sizeof newname, "%s", name);
   } else if (st) {
     goto out;
-  } else if (o->rebuild || !schema_current(o->db, name, stamp)) {
+  } else if (o->rebuild || !schema_current(o->db, name, stamp, o->lang_check, &lang_same)) {
     long n = strtol(name + 4, NULL, 10);
     snprintf(newname, sizeof newname, "idx-%ld", n + 1);
   }
@@ -1049,7 +1056,9 @@ ob_status ob_index_run(const ob_text *t, const ob_index_opts *o, ob_index_report
     r->deleted++;
   }
   if ((st = ob_xwriter_set_meta(run.w, OB_M_SCHEMA, OB_SCHEMA_VERSION, err)) ||
-      (st = ob_xwriter_set_meta(run.w, OB_M_LANG, stamp, err)) ||
+      /* an index cut with other resources keeps their stamp until
+       * opsbook-index rebuilds it */
+      ((newname[0] || lang_same) && (st = ob_xwriter_set_meta(run.w, OB_M_LANG, stamp, err))) ||
       (st = ob_xwriter_commit(run.w, err)))
     goto out;
   ob_xwriter_close(run.w);

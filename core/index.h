@@ -27,6 +27,10 @@ typedef struct ob_index_opts {
   int verbose;
   const char *lang;     /* language resources when ob_index_run gets no text
                            (NULL: the built-in default) */
+  int lang_check;       /* rebuild an index cut with other language resources
+                           (opsbook-index); 0: leave that to opsbook-index,
+                           as the server's runs do (a rebuild would hold up
+                           its start or a write) */
 } ob_index_opts;
 
 typedef struct ob_index_report {

@@ -22,7 +22,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-  ob_index_opts o = {NULL, NULL, 0, stderr, 0, NULL};
+  ob_index_opts o = {NULL, NULL, 0, stderr, 0, NULL, 1};
   const char *lang = NULL;
   char err[OB_ERR_SIZE];
   for (int i = 1; i < argc; i++) {

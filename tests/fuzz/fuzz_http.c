@@ -136,7 +136,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
   /* a copy of the fixtures: lesson writes change the handbook */
   snprintf(hb, sizeof hb, "%s/hb", tmp);
   copy_tree(OB_FUZZ_SRC "/tests/fixtures", hb);
-  ob_index_opts o = {hb, db, 0, NULL, 0, NULL};
+  ob_index_opts o = {hb, db, 0, NULL, 0, NULL, 0};
   if (ob_text_new(OB_FUZZ_SRC "/lang", &t, err) || ob_index_run(t, &o, &rep, err)) {
     fprintf(stderr, "fuzz_http: %s\n", err);
     abort();

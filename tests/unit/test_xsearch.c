@@ -146,7 +146,7 @@ static int rm_rf(const char *path)
 static void test_schema_upgrade(const char *db, size_t files)
 {
   char err[OB_ERR_SIZE], path[4096];
-  ob_index_opts o = {OB_HANDBOOK_DIR, db, 0, NULL, 0, NULL};
+  ob_index_opts o = {OB_HANDBOOK_DIR, db, 0, NULL, 0, NULL, 0};
   ob_index_report r;
   ob_xwriter *w = NULL;
   /* an unchanged folder: nothing to do */
@@ -168,6 +168,42 @@ static void test_schema_upgrade(const char *db, size_t files)
        "a new index folder replaced %s", before);
     OK(access(before, F_OK) != 0, "the old index folder is gone");
   }
+
+  /* pretend the index was cut with other language resources */
+  if (!OK(ob_index_resolve(db, path, sizeof path, err) == OB_OK, "resolve: %s", err) ||
+      !OK(ob_xwriter_open(path, &w, err) == OB_OK, "writer: %s", err))
+    return;
+  OK(ob_xwriter_set_meta(w, OB_M_LANG, "0123456789abcdef", err) == OB_OK &&
+         ob_xwriter_commit(w, err) == OB_OK,
+     "other stamp written: %s", err);
+  ob_xwriter_close(w);
+  snprintf(before, sizeof before, "%s", path);
+  /* a server's run (no lang_check) neither rebuilds nor hides the mismatch */
+  if (OK(ob_index_run(T, &o, &r, err) == OB_OK, "run without lang_check: %s", err))
+    OK(r.added == 0 && r.unchanged == files && ob_index_resolve(db, path, sizeof path, err) ==
+                                                     OB_OK && !strcmp(path, before),
+       "no rebuild without lang_check");
+  ob_xdb *x = NULL;
+  ob_buf v;
+  ob_buf_init(&v, 256);
+  if (OK(ob_xdb_open(before, &x, err) == OB_OK && ob_xdb_get_meta(x, OB_M_LANG, &v, err) == OB_OK,
+         "read the stamp: %s", err))
+    OK(v.len == 16 && !memcmp(v.data, "0123456789abcdef", 16), "the other stamp is kept");
+  ob_xdb_close(x);
+  x = NULL;
+  /* opsbook-index's run rebuilds and records this text's stamp */
+  o.lang_check = 1;
+  if (OK(ob_index_run(T, &o, &r, err) == OB_OK, "run with lang_check: %s", err)) {
+    OK(r.added == files, "every file indexed afresh with the new resources");
+    OK(ob_index_resolve(db, path, sizeof path, err) == OB_OK && strcmp(path, before) != 0,
+       "a new index folder");
+    ob_buf_reset(&v);
+    if (OK(ob_xdb_open(path, &x, err) == OB_OK && ob_xdb_get_meta(x, OB_M_LANG, &v, err) == OB_OK,
+           "read the stamp: %s", err))
+      OK(v.len == 16 && !memcmp(v.data, ob_text_stamp(T), 16), "this text's stamp recorded");
+    ob_xdb_close(x);
+  }
+  ob_buf_free(&v);
 }
 
 /* The copy in memory (ob_xdb_preload) gives the same hits, in the same
@@ -249,7 +285,7 @@ int main(void)
   ob_index_report r;
   if (!OK(ob_text_new(NULL, &T, err) == OB_OK, "text: %s", err) || !mkdtemp(db))
     return ob_t_done();
-  ob_index_opts o = {OB_HANDBOOK_DIR, db, 0, NULL, 0, NULL};
+  ob_index_opts o = {OB_HANDBOOK_DIR, db, 0, NULL, 0, NULL, 0};
   if (OK(ob_index_run(T, &o, &r, err) == OB_OK, "index the handbook: %s", err) &&
       OK(r.added > 50 && r.rejected == 0, "handbook indexed (%zu files)", r.added) &&
       OK(ob_index_resolve(db, path, sizeof path, err) == OB_OK && ob_xdb_open(path, &X, err) == OB_OK,
