@@ -233,23 +233,39 @@ static int thematic_break(const char *p, const char *e)
   return marks >= 3;
 }
 
+/* The end of the line at p: the first LF or CR (cmark ends a line at
+ * either, and at CRLF), or end. */
+static const char *line_end(const char *p, const char *end)
+{
+  while (p < end && *p != '\n' && *p != '\r')
+    p++;
+  return p;
+}
+
+/* Past the line end at e (LF, CR or CRLF). */
+static const char *next_line(const char *e, const char *end)
+{
+  if (e < end && *e == '\r' && e + 1 < end && e[1] == '\n')
+    return e + 2;
+  return e < end ? e + 1 : end;
+}
+
 /* An upper bound of the containers open at each line: those of the last
  * non-blank line that its indentation can continue (a list item needs two
- * columns or more), plus the quote and list markers it opens. */
+ * columns or more), plus the quote and list markers it opens. Lines end
+ * where cmark ends them: at LF, CRLF or a lone CR. */
 ob_status ob_doc_check_shape(const char *s, size_t n, unsigned line, char *err)
 {
   size_t brackets = 0, depth = 0;
   for (const char *p = s, *end = s + n; p < end; line++) {
-    const char *e = memchr(p, '\n', (size_t)(end - p));
-    if (!e)
-      e = end;
+    const char *e = line_end(p, end);
     const char *q = p;
     size_t cols = 0;
     while (q < e && (*q == ' ' || *q == '\t' || *q == '\r'))
       cols += *q++ == '\t' ? 4 : 1;
     if (q == e) {
       brackets = 0; /* a blank line ends every paragraph, not the lists */
-      p = e < end ? e + 1 : end;
+      p = next_line(e, end);
       continue;
     }
     for (const char *b = q; (b = memchr(b, '[', (size_t)(e - b))); b++)
@@ -277,7 +293,7 @@ ob_status ob_doc_check_shape(const char *s, size_t n, unsigned line, char *err)
                          line, OB_DOC_MAX_NESTING);
       }
     }
-    p = e < end ? e + 1 : end;
+    p = next_line(e, end);
   }
   return OB_OK;
 }

@@ -296,6 +296,20 @@ static void test_errors(void)
   };
   for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
     EQ_INT(ob_doc_id_valid(ids[i].id), ids[i].ok, "ob_doc_id_valid(\"%s\")", ids[i].id);
+
+  /* the shape check ends lines where cmark does: LF, CRLF and a lone CR */
+  const char *ends[] = {"\n", "\r\n", "\r"};
+  for (size_t i = 0; i < 3; i++) {
+    char deep[256];
+    int k = snprintf(deep, sizeof deep, "# T%s文字%s", ends[i], ends[i]);
+    for (int j = 0; j < 40; j++)
+      deep[k++] = '>';
+    snprintf(deep + k, sizeof deep - (size_t)k, " 深%s", ends[i]);
+    parse("sop/deep.md", deep, OB_EINPUT, err);
+    EQ_STR(err, "3: quotes or lists nested more than 32 deep (Markdown that is slow to parse)",
+           "40 nested quotes refused (line end %zu)", i);
+  }
+  ob_doc_free(parse("sop/ok.md", "# T\r> 引用\r> > 二层\r", OB_OK, err));
 }
 
 static void test_render(void)
