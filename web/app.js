@@ -177,6 +177,11 @@
   }
 
   /* ---------- phrases and slots ---------- */
+  /* The source writes some blanks as an ellipsis (「请您帮忙……,可以吗」); the
+   * handbook keeps it verbatim and the page offers it as a blank to fill. */
+  function blanks(text) {
+    return String(text).replace(/…{2,}/g, '{{内容}}');
+  }
   function slotNames(text) {
     const out = [];
     for (const m of String(text).matchAll(SLOT_RE)) if (!out.includes(m[1])) out.push(m[1]);
@@ -303,8 +308,9 @@
     const li = el('li', { class: 'card', 'data-id': r.id, 'data-type': r.type },
       el('a', { class: 'card-link', href }, r.title, meta && el('span', { class: 'meta' }, meta)));
     if (r.type === 'phrase' && r.phrase) {
-      li.append(el('p', { class: 'say' }, phraseNodes(r.phrase)));
-      const slots = slotNames(r.phrase);
+      const say = blanks(r.phrase);
+      li.append(el('p', { class: 'say' }, phraseNodes(say)));
+      const slots = slotNames(say);
       li.append(el('div', { class: 'card-actions' }, slots.length
         ? el('span', { class: 'need' }, '点开填写:' + slots.join('、'))
         : el('button', {
@@ -653,7 +659,7 @@
     if (cur) groups.push(cur);
     const texts = groups.map((ls) => ls.join('').replace(/\\([\\`*_{}[\]()#+\-.!>])/g, '$1').trim()).filter(Boolean);
     if (d.phrase) texts[0] = d.phrase;
-    return texts;
+    return texts.map(blanks);
   }
 
   function phraseUI(d, body) {

@@ -223,6 +223,20 @@ test('scripted reply: copying is refused while a blank is empty', async () => {
   await shot(page, '06-phrase-refused');
 });
 
+test('scripted reply: the source\'s ellipsis is a blank to fill', async () => {
+  await page.goto(srv.base + '/#/doc/phrase-changed-request-refuse');
+  await page.waitForSelector('.phrase');
+  assert.equal(await page.textContent('label[for="slot-0"]'), '内容');
+  await page.click('button.copy');
+  await page.waitForSelector('#copy-msg.err');
+  assert.equal(await page.textContent('#copy-msg'), '请先填写「内容」,再复制');
+  await page.fill('#slot-0', '安全施工');
+  await page.click('button.copy');
+  await page.waitForSelector('#copy-msg.ok');
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()),
+    '不行的,这样会违反安全施工规定,对不起,请见谅。');
+});
+
 test('scripted reply: the technician\'s name is remembered on the device', async () => {
   await page.goto(srv.base + '/#/doc/phrase-appointment-call');
   await page.reload();
