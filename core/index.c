@@ -920,13 +920,12 @@ static void seen_free(struct seen *s)
   memset(s, 0, sizeof *s);
 }
 
-/* Whether the index `name` was written with this schema version; one
- * written by another version is rebuilt whole, beside it. An index that
- * cannot be opened counts as current: opening it for writing reports why. */
-/* True unless the index holds entries written with another schema, or,
- * with lang_check, cut with other language resources (another stamp;
- * none: older than stamps). *lang_same says whether the stamps agree (an
- * empty index agrees). */
+/* Whether the index `name` was written with this schema version and, with
+ * lang_check, cut with the same language resources (stamp; an index older
+ * than stamps has none); one that is not is rebuilt whole, beside it. An
+ * index that cannot be opened counts as current: opening it for writing
+ * reports why. *lang_same says whether the stamps agree (an empty index
+ * agrees). */
 static int schema_current(const char *db, const char *name, const char *stamp,
                           int lang_check, int *lang_same)
 {

@@ -340,19 +340,21 @@ def test_lang_change(opt, tmp):
     nfiles = sum(1 for root, _, files in os.walk(hb) for f in files
                  if f.endswith(".md") and f != "README.md")
     current = lambda: open(os.path.join(db, "CURRENT")).read().strip()
+
+    def edit_lang(name, line):
+        with open(os.path.join(lang, name), "a", encoding="utf-8") as fh:
+            fh.write("\n" + line + "\n")
+        return index(opt, hb, db, "--lang", lang)
+
     rc, c, err = index(opt, hb, db, "--lang", lang)
     check(rc == 0 and current() == "idx-1", "first run with a copy of lang/", err)
     rc, c, err = index(opt, hb, db, "--lang", lang)
     check(c is not None and c["unchanged"] == nfiles and current() == "idx-1",
           "same resources: nothing to do", err)
-    with open(os.path.join(lang, "stopwords.txt"), "a", encoding="utf-8") as fh:
-        fh.write("\n机房\n")
-    rc, c, err = index(opt, hb, db, "--lang", lang)
+    rc, c, err = edit_lang("stopwords.txt", "机房")
     check(c is not None and c["unchanged"] == nfiles and current() == "idx-1",
           "the stop list is query-side only: no rebuild", err)
-    with open(os.path.join(lang, "ops.dic"), "a", encoding="utf-8") as fh:
-        fh.write("\n温湿度控制\n")
-    rc, c, err = index(opt, hb, db, "--lang", lang)
+    rc, c, err = edit_lang("ops.dic", "温湿度控制")
     check(rc == 0 and c is not None and c["added"] == nfiles and current() == "idx-2",
           "ops.dic changed: rebuilt beside the live index", (err, c))
     check(sorted(os.listdir(db)) == ["CURRENT", "LOCK", "idx-2"], "the old index is gone",
@@ -360,9 +362,7 @@ def test_lang_change(opt, tmp):
     rc, c, err = index(opt, hb, db, "--lang", lang)
     check(c is not None and c["unchanged"] == nfiles and current() == "idx-2",
           "and the next run has nothing to do", err)
-    with open(os.path.join(lang, "synonyms.txt"), "a", encoding="utf-8") as fh:
-        fh.write("\n鞋套 脚套\n")
-    rc, c, err = index(opt, hb, db, "--lang", lang)
+    rc, c, err = edit_lang("synonyms.txt", "鞋套 脚套")
     check(c is not None and c["added"] == nfiles and current() == "idx-3",
           "synonyms.txt changed (its words are lexicon words): rebuilt", (err, c))
 

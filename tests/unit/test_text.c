@@ -1,10 +1,5 @@
 /* test_text - the text pipeline (core/text.h), with the language
  * resources of the source tree (ob_text_new(NULL, ...) uses OB_LANG_DIR). */
-#define _POSIX_C_SOURCE 200809L
-#include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
-
 #include "harness.h"
 #include "text.h"
 #include "utf8.h"

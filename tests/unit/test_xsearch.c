@@ -143,23 +143,33 @@ static int rm_rf(const char *path)
   return system(cmd);
 }
 
+/* Writes one metadata entry into the live index of db, as an older
+ * opsbook-index or other resources would have left it. */
+static int set_live_meta(const char *db, const char *key, const char *value)
+{
+  char err[OB_ERR_SIZE], path[4096];
+  ob_xwriter *w = NULL;
+  if (!OK(ob_index_resolve(db, path, sizeof path, err) == OB_OK, "resolve: %s", err) ||
+      !OK(ob_xwriter_open(path, &w, err) == OB_OK, "writer: %s", err))
+    return 0;
+  int ok = OK(ob_xwriter_set_meta(w, key, value, err) == OB_OK && ob_xwriter_commit(w, err) == OB_OK,
+              "%s = %s written: %s", key, value, err);
+  ob_xwriter_close(w);
+  return ok;
+}
+
 static void test_schema_upgrade(const char *db, size_t files)
 {
   char err[OB_ERR_SIZE], path[4096];
   ob_index_opts o = {OB_HANDBOOK_DIR, db, 0, NULL, 0, NULL, 0};
   ob_index_report r;
-  ob_xwriter *w = NULL;
   /* an unchanged folder: nothing to do */
   if (OK(ob_index_run(T, &o, &r, err) == OB_OK, "second run: %s", err))
     OK(r.added == 0 && r.updated == 0 && r.unchanged == files, "second run changes nothing");
   /* pretend the index was written by an older schema */
-  if (!OK(ob_index_resolve(db, path, sizeof path, err) == OB_OK, "resolve: %s", err) ||
-      !OK(ob_xwriter_open(path, &w, err) == OB_OK, "writer: %s", err))
+  if (!set_live_meta(db, OB_M_SCHEMA, "1") ||
+      !OK(ob_index_resolve(db, path, sizeof path, err) == OB_OK, "resolve: %s", err))
     return;
-  OK(ob_xwriter_set_meta(w, OB_M_SCHEMA, "1", err) == OB_OK &&
-         ob_xwriter_commit(w, err) == OB_OK,
-     "old schema written: %s", err);
-  ob_xwriter_close(w);
   char before[4096];
   snprintf(before, sizeof before, "%s", path);
   if (OK(ob_index_run(T, &o, &r, err) == OB_OK, "run on the old schema: %s", err)) {
@@ -170,13 +180,9 @@ static void test_schema_upgrade(const char *db, size_t files)
   }
 
   /* pretend the index was cut with other language resources */
-  if (!OK(ob_index_resolve(db, path, sizeof path, err) == OB_OK, "resolve: %s", err) ||
-      !OK(ob_xwriter_open(path, &w, err) == OB_OK, "writer: %s", err))
+  if (!set_live_meta(db, OB_M_LANG, "0123456789abcdef") ||
+      !OK(ob_index_resolve(db, path, sizeof path, err) == OB_OK, "resolve: %s", err))
     return;
-  OK(ob_xwriter_set_meta(w, OB_M_LANG, "0123456789abcdef", err) == OB_OK &&
-         ob_xwriter_commit(w, err) == OB_OK,
-     "other stamp written: %s", err);
-  ob_xwriter_close(w);
   snprintf(before, sizeof before, "%s", path);
   /* a server's run (no lang_check) neither rebuilds nor hides the mismatch */
   if (OK(ob_index_run(T, &o, &r, err) == OB_OK, "run without lang_check: %s", err))
