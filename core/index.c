@@ -311,6 +311,27 @@ static ob_status rec_field(ob_buf *b, const char *s)
   return st ? st : ob_buf_putc(b, '\0');
 }
 
+static int tag_in(const struct ob_section *s, const char *tag)
+{
+  return (s->heading && strstr(s->heading, tag)) || (s->text && strstr(s->text, tag));
+}
+
+/* A tag of a multi-entry document that some of its sections name and
+ * others do not belongs to those sections only. */
+static int tag_local(const ob_doc *d, size_t k)
+{
+  size_t in = 0, n = 0;
+  if (d->nsections < 2 || !*d->tags.v[k])
+    return 0;
+  for (size_t i = 0; i < d->nsections; i++) {
+    if (!*d->sections[i].text)
+      continue;
+    n++;
+    in += tag_in(&d->sections[i], d->tags.v[k]) != 0;
+  }
+  return in > 0 && in < n;
+}
+
 /* A document turned into entries, ready for the writer. */
 struct prepared {
   char *xdterm;   /* XD<id>: deletes the document's old entries */
@@ -368,7 +389,8 @@ static ob_status prepare_doc(const ob_text *t, const ob_doc *d, struct prepared 
         if ((st = index_text(t, &shared, d->symptoms.v[k], dw, &norm, err)))
           goto out;
       for (size_t k = 0; k < d->tags.n; k++)
-        if ((st = index_text(t, &shared, d->tags.v[k], OB_WDF_TAG, &norm, err)))
+        if (!tag_local(d, k) &&
+            (st = index_text(t, &shared, d->tags.v[k], OB_WDF_TAG, &norm, err)))
           goto out;
       have_shared = 1;
     }
@@ -379,6 +401,10 @@ static ob_status prepare_doc(const ob_text *t, const ob_doc *d, struct prepared 
       goto out;
     for (size_t k = 0; k < s->symptoms.n; k++)
       if ((st = index_text(t, &ts, s->symptoms.v[k], OB_WDF_SYMPTOM, &norm, err)))
+        goto out;
+    for (size_t k = 0; k < d->tags.n; k++)
+      if (tag_local(d, k) && tag_in(s, d->tags.v[k]) &&
+          (st = index_text(t, &ts, d->tags.v[k], OB_WDF_TAG, &norm, err)))
         goto out;
     xd = ob_xdoc_new();
     terms_to_doc(&ts, xd);

@@ -1,7 +1,7 @@
 /* test_xsearch.c - search over a real index (the bundled handbook):
  * two-stage matching (ob_xprune) against exact matching, the fault prior
  * read from its value slot, and the rebuild of an index written with
- * another schema version. */
+ * another schema version; where a multi-section document's tags go. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -285,6 +285,43 @@ static void test_word_terms(void)
   OK(ob_xdb_termfreq(X, "W机顶盒") > 0, "W term for the three-character word 机顶盒");
 }
 
+/* A tag of a multi-section document goes to the sections that name it;
+ * a tag that every section names, or none does, goes to all of them. */
+static void test_local_tags(void)
+{
+  char err[OB_ERR_SIZE], hb[] = "/tmp/ob-tags-XXXXXX", db[4200], file[4200], path[4200];
+  ob_index_report r;
+  ob_xdb *x = NULL;
+  if (!OK(mkdtemp(hb) != NULL, "mkdtemp"))
+    return;
+  snprintf(file, sizeof file, "%s/t.md", hb);
+  snprintf(db, sizeof db, "%s/db", hb);
+  FILE *f = fopen(file, "w");
+  if (!OK(f != NULL, "write %s", file))
+    goto out;
+  fputs("---\nid: t\ntitle: 甲乙\ntags: [月度简报, 共用条目, 外面标签]\n---\n"
+        "## 一\n\n每月提交月度简报。共用条目。\n\n"
+        "## 二\n\n年终总结。共用条目。\n\n"
+        "## 三\n\n其他内容。共用条目。\n",
+        f);
+  fclose(f);
+  ob_index_opts o = {hb, db, 0, NULL, 0, NULL, 0};
+  if (!OK(ob_index_run(T, &o, &r, err) == OB_OK && r.added == 1, "index: %s", err) ||
+      !OK(ob_index_resolve(db, path, sizeof path, err) == OB_OK && ob_xdb_open(path, &x, err) == OB_OK,
+          "open: %s", err))
+    goto out;
+  OK(ob_xdb_termfreq(x, "简报") == 1, "tag named by one section: on that section only (%lu)",
+     ob_xdb_termfreq(x, "简报"));
+  OK(ob_xdb_termfreq(x, "条目") == 3, "tag named by every section: on all (%lu)",
+     ob_xdb_termfreq(x, "条目"));
+  OK(ob_xdb_termfreq(x, "标签") == 3, "tag named by no section: on all (%lu)",
+     ob_xdb_termfreq(x, "标签"));
+  OK(ob_xdb_termfreq(x, "K月度简报") == 3, "the tag filter still covers every section");
+  ob_xdb_close(x);
+out:
+  rm_rf(hb);
+}
+
 int main(void)
 {
   char err[OB_ERR_SIZE], db[] = "/tmp/ob-xsearch-XXXXXX", path[4096];
@@ -299,6 +336,7 @@ int main(void)
     test_two_stage();
     test_fault_prior();
     test_word_terms();
+    test_local_tags();
     test_memory_copy(path);
     ob_xdb_close(X);
     test_schema_upgrade(db, r.added);
