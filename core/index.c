@@ -150,6 +150,11 @@ static void remove_tree(const char *path)
   rmdir(path);
 }
 
+void ob_index_process_init(void)
+{
+  setenv("XAPIAN_FLUSH_THRESHOLD", OB_FLUSH_ENTRIES, 0);
+}
+
 /* ---- turning a document into entries ---- */
 
 /* The terms of one entry with their summed wdf, before they go to Xapian:

@@ -51,6 +51,7 @@ int main(int argc, char **argv)
     return 2;
   }
   o.lang = lang; /* loaded by the run, and only when some file changed */
+  ob_index_process_init();
   ob_index_report r;
   ob_status st = ob_index_run(NULL, &o, &r, err);
   if (st != OB_OK) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "index.h"
 #include "srv.h"
 
 #define DRAIN_MS 10000
@@ -108,6 +109,7 @@ int main(int argc, char **argv)
     fprintf(stderr, "opsbook-serve: --audit needs --tokens (see --help)\n");
     return 2;
   }
+  ob_index_process_init(); /* start-up catch-up runs write through the indexer */
   /* block the stop signals before any thread starts: the workers inherit
    * the mask and only sigwait() below sees them */
   sigemptyset(&stop);

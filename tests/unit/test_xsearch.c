@@ -322,10 +322,26 @@ out:
   rm_rf(hb);
 }
 
+/* The flush threshold is set for Xapian unless the environment sets it. */
+static void test_process_init(void)
+{
+  const char *v;
+  unsetenv("XAPIAN_FLUSH_THRESHOLD");
+  ob_index_process_init();
+  v = getenv("XAPIAN_FLUSH_THRESHOLD");
+  OK(v && strcmp(v, OB_FLUSH_ENTRIES) == 0, "flush threshold set (%s)", v ? v : "unset");
+  setenv("XAPIAN_FLUSH_THRESHOLD", "777", 1);
+  ob_index_process_init();
+  v = getenv("XAPIAN_FLUSH_THRESHOLD");
+  OK(v && strcmp(v, "777") == 0, "the environment's own value is kept (%s)", v ? v : "unset");
+  setenv("XAPIAN_FLUSH_THRESHOLD", OB_FLUSH_ENTRIES, 1);
+}
+
 int main(void)
 {
   char err[OB_ERR_SIZE], db[] = "/tmp/ob-xsearch-XXXXXX", path[4096];
   ob_index_report r;
+  test_process_init();
   if (!OK(ob_text_new(NULL, &T, err) == OB_OK, "text: %s", err) || !mkdtemp(db))
     return ob_t_done();
   ob_index_opts o = {OB_HANDBOOK_DIR, db, 0, NULL, 0, NULL, 0};
