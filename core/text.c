@@ -376,12 +376,20 @@ void ob_text_free(ob_text *t)
   free(t);
 }
 
+/* Records that count output bytes came from input byte src: one append
+ * per code point, not per byte (the snippet path runs this over every
+ * hit's text). */
 static ob_status map_push(ob_buf *map, size_t src, size_t count)
 {
-  for (size_t i = 0; i < count; i++) {
-    ob_status st = ob_buf_append(map, &src, sizeof src);
+  size_t v[16];
+  while (count) {
+    size_t k = count < 16 ? count : 16;
+    for (size_t i = 0; i < k; i++)
+      v[i] = src;
+    ob_status st = ob_buf_append(map, v, k * sizeof *v);
     if (st)
       return st;
+    count -= k;
   }
   return OB_OK;
 }
