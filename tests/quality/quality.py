@@ -31,6 +31,10 @@ handbook, each with three query sets:
              rule that puts a multi-section document's tags on the
              sections that name them (handbook +2 S@k / +2 S@1 here, +3 /
              +8 over the older sets)
+  fresh8     80 more, written the same way at the end of session 5 and
+             scored once against the state before the session (handbook
+             0.900 / 0.863) and after it (0.887 / 0.850: one near tie,
+             `SOP是什么的缩写`, lost first place; anchor 0.850 / 0.787 both)
 
 Prints S@k / S@1 / MRR@10 for each and fails when a figure falls under
 its floor in FLOORS (set just under what is reached; raise as it improves).
@@ -58,6 +62,7 @@ FLOORS = {
     ("anchor", "fresh5"): (0.86, 0.73),
     ("anchor", "fresh6"): (0.92, 0.77),
     ("anchor", "fresh7"): (0.95, 0.83),
+    ("anchor", "fresh8"): (0.83, 0.77),
     # dev-tune S@1 fell 0.867 -> 0.822 when every section got blind-written
     # symptoms in session 3 (the older ones had been written with dev in
     # view); the held-out sets rose, so the floor follows
@@ -70,6 +75,7 @@ FLOORS = {
     ("handbook", "fresh5"): (0.93, 0.87),
     ("handbook", "fresh6"): (0.95, 0.87),
     ("handbook", "fresh7"): (0.91, 0.86),
+    ("handbook", "fresh8"): (0.87, 0.83),
 }
 
 
@@ -88,6 +94,7 @@ def split_sets(workdir):
     sets["fresh5"] = os.path.join(HERE, "fresh5.jsonl")
     sets["fresh6"] = os.path.join(HERE, "fresh6.jsonl")
     sets["fresh7"] = os.path.join(HERE, "fresh7.jsonl")
+    sets["fresh8"] = os.path.join(HERE, "fresh8.jsonl")
     return sets
 
 
