@@ -137,82 +137,86 @@ static ob_status norm_word(ob_text *t, const char *w, ob_buf *out, char *err)
   return ob_text_normalize(t, w, strlen(w), out, NULL, err);
 }
 
-static ob_status load_words(ob_text *t, const char *path, int stop, char *err)
+/* The longest line a language resource file may have; a longer one is an
+ * error, not two lines. */
+#define LANG_LINE_MAX 4096
+
+typedef ob_status (*line_fn)(ob_text *t, char *line, ob_buf *nb, int stop, char *err);
+
+/* Calls fn on every line of a resource file that is neither blank nor a
+ * '#' comment, trimmed; an error names the file and line. */
+static ob_status each_line(ob_text *t, const char *path, line_fn fn, int stop, char *err)
 {
   FILE *f = fopen(path, "r");
   if (!f)
     return ob_fail(err, OB_EIO, "%s: %s", path, strerror(errno));
-  char line[512];
+  char line[LANG_LINE_MAX + 2];
   ob_buf nb;
   ob_buf_init(&nb, 256);
   ob_status st = OB_OK;
   unsigned lineno = 0;
-  while (fgets(line, sizeof line, f)) {
+  while (!st && fgets(line, sizeof line, f)) {
     lineno++;
+    size_t n = strlen(line);
+    if (n == sizeof line - 1 && line[n - 1] != '\n') {
+      st = ob_fail(err, OB_EINPUT, "%s:%u: line longer than %d bytes", path, lineno, LANG_LINE_MAX);
+      break;
+    }
     char *s = trim(line);
     if (!*s || *s == '#')
       continue;
-    if ((st = norm_word(t, s, &nb, err)) != OB_OK) {
-      st = ob_fail(err, OB_EINPUT, "%s:%u: invalid word", path, lineno);
-      break;
-    }
-    if (stop)
-      set_put(t->stop, nb.data);
-    else
-      lex_add(t, nb.data);
+    if ((st = fn(t, s, &nb, stop, err)) != OB_OK)
+      st = ob_fail(err, st, "%s:%u: invalid word", path, lineno);
   }
   ob_buf_free(&nb);
   fclose(f);
   return st;
 }
 
-/* synonyms.txt: one group a line, words separated by spaces or '/'. */
-static ob_status load_synonyms(ob_text *t, const char *path, char *err)
+/* ops.dic and stopwords.txt: one word a line. */
+static ob_status word_line(ob_text *t, char *s, ob_buf *nb, int stop, char *err)
 {
-  FILE *f = fopen(path, "r");
-  if (!f)
-    return ob_fail(err, OB_EIO, "%s: %s", path, strerror(errno));
-  char line[1024];
-  ob_buf nb;
-  ob_buf_init(&nb, 256);
+  ob_status st = norm_word(t, s, nb, err);
+  if (st)
+    return OB_EINPUT;
+  if (stop)
+    set_put(t->stop, nb->data);
+  else
+    lex_add(t, nb->data);
+  return OB_OK;
+}
+
+/* synonyms.txt: one group a line, words separated by spaces or '/'. */
+static ob_status synonym_line(ob_text *t, char *s, ob_buf *nb, int stop, char *err)
+{
+  char **words = NULL;
+  size_t nw = 0;
+  char *save = NULL;
   ob_status st = OB_OK;
-  unsigned lineno = 0;
-  while (fgets(line, sizeof line, f)) {
-    lineno++;
-    char *s = trim(line);
-    if (!*s || *s == '#')
-      continue;
-    char **words = NULL;
-    size_t nw = 0;
-    char *save = NULL;
-    for (char *w = strtok_r(s, " /\t", &save); w; w = strtok_r(NULL, " /\t", &save)) {
-      if ((st = norm_word(t, w, &nb, err)) != OB_OK || nb.len == 0) {
-        st = ob_fail(err, OB_EINPUT, "%s:%u: invalid word", path, lineno);
-        break;
-      }
-      words = ob_xrealloc(words, (nw + 2) * sizeof *words);
-      words[nw++] = ob_xstrdup(nb.data);
-      words[nw] = NULL;
+  (void)stop;
+  for (char *w = strtok_r(s, " /\t", &save); w; w = strtok_r(NULL, " /\t", &save)) {
+    if (norm_word(t, w, nb, err) != OB_OK || nb->len == 0) {
+      st = OB_EINPUT;
+      break;
     }
-    if (st != OB_OK || nw < 2) {
-      for (size_t i = 0; i < nw; i++)
-        free(words[i]);
-      free(words);
-      if (st != OB_OK)
-        break;
-      continue;
-    }
-    t->groups = ob_xrealloc(t->groups, (t->ngroups + 1) * sizeof *t->groups);
-    t->groups[t->ngroups] = words;
-    for (size_t i = 0; i < nw; i++) {
-      syn_put(t, words[i], t->ngroups);
-      lex_add(t, words[i]);
-    }
-    t->ngroups++;
+    words = ob_xrealloc(words, (nw + 2) * sizeof *words);
+    words[nw++] = ob_xstrdup(nb->data);
+    words[nw] = NULL;
   }
-  ob_buf_free(&nb);
-  fclose(f);
-  return st;
+  if (st != OB_OK || nw < 2) {
+    for (size_t i = 0; i < nw; i++)
+      free(words[i]);
+    free(words);
+    return st;
+  }
+  t->groups = ob_xrealloc(t->groups, (t->ngroups + 1) * sizeof *t->groups);
+  t->groups[t->ngroups] = words;
+  for (size_t i = 0; i < nw; i++) {
+    syn_put(t, words[i], t->ngroups);
+    lex_add(t, words[i]);
+  }
+  t->ngroups++;
+  return OB_OK;
 }
 
 /* Converts every ideograph alone (one a line) once, and remembers the
@@ -317,15 +321,15 @@ ob_status ob_text_new(const char *lang_dir, ob_text **out, char *err)
   t->fconf->max_len = 7; /* lexicon words such as 服务水平协议 are longer than 5 */
 
   snprintf(path, sizeof path, "%s/ops.dic", lang_dir);
-  if ((st = load_words(t, path, 0, err)) != OB_OK)
+  if ((st = each_line(t, path, word_line, 0, err)) != OB_OK)
     goto out;
   if ((st = ob_text_lang_stamp(lang_dir, t->stamp, err)) != OB_OK)
     goto out;
   snprintf(path, sizeof path, "%s/stopwords.txt", lang_dir);
-  if ((st = load_words(t, path, 1, err)) != OB_OK)
+  if ((st = each_line(t, path, word_line, 1, err)) != OB_OK)
     goto out;
   snprintf(path, sizeof path, "%s/synonyms.txt", lang_dir);
-  if ((st = load_synonyms(t, path, err)) != OB_OK)
+  if ((st = each_line(t, path, synonym_line, 0, err)) != OB_OK)
     goto out;
 out:
   if (st != OB_OK) {

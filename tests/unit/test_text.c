@@ -1,5 +1,11 @@
 /* test_text - the text pipeline (core/text.h), with the language
  * resources of the source tree (ob_text_new(NULL, ...) uses OB_LANG_DIR). */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
 #include "harness.h"
 #include "text.h"
 #include "utf8.h"
@@ -332,6 +338,58 @@ static void test_new(void)
   ob_text_free(NULL);
 }
 
+static int put_file(const char *dir, const char *name, const char *content)
+{
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "w");
+  if (!f)
+    return 0;
+  fputs(content, f);
+  return fclose(f) == 0;
+}
+
+/* A broken resource file is an error naming file and line, never a
+ * silently different lexicon: an invalid word, a line longer than the
+ * reader's buffer (once read as two lines). */
+static void test_bad_lang(void)
+{
+  char dir[] = "/tmp/ob-lang-XXXXXX", err[OB_ERR_SIZE] = "", cmd[64];
+  ob_text *t = NULL;
+  if (!OK(mkdtemp(dir) != NULL, "mkdtemp"))
+    return;
+  OK(put_file(dir, "ops.dic", "光猫\n") && put_file(dir, "stopwords.txt", "的\n") &&
+         put_file(dir, "synonyms.txt", "# groups\n宽带 网络\n"),
+     "write a small lang folder");
+  EQ_INT(ob_text_new(dir, &t, err), OB_OK, "the small folder loads: %s", err);
+  ob_text_free(t);
+  t = NULL;
+
+  put_file(dir, "synonyms.txt", "宽带 网络\n断网 \xff\xfe\n");
+  EQ_INT(ob_text_new(dir, &t, err), OB_EINPUT, "invalid UTF-8 in a group");
+  OK(strstr(err, "synonyms.txt:2: invalid word") != NULL, "file and line: %s", err);
+
+  ob_buf long_line;
+  ob_buf_init(&long_line, (size_t)-1);
+  OK(ob_buf_puts(&long_line, "宽带 网络\n断网") == OB_OK, "buffer");
+  int grown = 1;
+  for (int i = 0; i < 1500; i++) /* 1,500 x 7 bytes: past the 4,096-byte line limit */
+    grown &= ob_buf_puts(&long_line, " 掉线") == OB_OK;
+  grown &= ob_buf_putc(&long_line, '\n') == OB_OK;
+  OK(grown, "long line built");
+  put_file(dir, "synonyms.txt", long_line.data);
+  EQ_INT(ob_text_new(dir, &t, err), OB_EINPUT, "an overlong line");
+  OK(strstr(err, "synonyms.txt:2: line longer than") != NULL, "names file and line: %s", err);
+  OK(t == NULL, "no handle on failure");
+  put_file(dir, "synonyms.txt", "宽带 网络\n");
+  put_file(dir, "ops.dic", long_line.data + strlen("宽带 网络\n"));
+  EQ_INT(ob_text_new(dir, &t, err), OB_EINPUT, "an overlong lexicon line");
+  OK(strstr(err, "ops.dic:1: line longer than") != NULL, "names file and line: %s", err);
+  ob_buf_free(&long_line);
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  OK(system(cmd) == 0, "clean up");
+}
+
 int main(void)
 {
   char err[OB_ERR_SIZE] = "";
@@ -339,6 +397,7 @@ int main(void)
     fprintf(stderr, "FAIL ob_text_new: %s\n", err);
     return 1;
   }
+  test_bad_lang();
   test_normalize_table();
   test_normalize_errors();
   test_map();
