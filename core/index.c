@@ -363,6 +363,7 @@ static ob_status prepare_doc(const ob_text *t, const ob_doc *d, struct prepared 
   ob_xdoc *xd = NULL;
   struct terms shared, ts;
   int have_shared = 0;
+  unsigned char *local = NULL; /* per tag: on the sections that name it only */
   char term[256];
   ob_buf_init(&norm, (size_t)OB_NFKC_GROWTH * OB_DOC_MAX_BYTES);
   ob_buf_init(&rec, (size_t)4 * OB_DOC_MAX_BYTES);
@@ -393,10 +394,12 @@ static ob_status prepare_doc(const ob_text *t, const ob_doc *d, struct prepared 
       for (size_t k = 0; k < d->symptoms.n; k++)
         if ((st = index_text(t, &shared, d->symptoms.v[k], dw, &norm, err)))
           goto out;
-      for (size_t k = 0; k < d->tags.n; k++)
-        if (!tag_local(d, k) &&
-            (st = index_text(t, &shared, d->tags.v[k], OB_WDF_TAG, &norm, err)))
+      local = ob_xcalloc(d->tags.n ? d->tags.n : 1, 1);
+      for (size_t k = 0; k < d->tags.n; k++) {
+        local[k] = (unsigned char)tag_local(d, k);
+        if (!local[k] && (st = index_text(t, &shared, d->tags.v[k], OB_WDF_TAG, &norm, err)))
           goto out;
+      }
       have_shared = 1;
     }
     terms_reset(&ts);
@@ -408,7 +411,7 @@ static ob_status prepare_doc(const ob_text *t, const ob_doc *d, struct prepared 
       if ((st = index_text(t, &ts, s->symptoms.v[k], OB_WDF_SYMPTOM, &norm, err)))
         goto out;
     for (size_t k = 0; k < d->tags.n; k++)
-      if (tag_local(d, k) && tag_in(s, d->tags.v[k]) &&
+      if (local[k] && tag_in(s, d->tags.v[k]) &&
           (st = index_text(t, &ts, d->tags.v[k], OB_WDF_TAG, &norm, err)))
         goto out;
     xd = ob_xdoc_new();
@@ -444,6 +447,7 @@ static ob_status prepare_doc(const ob_text *t, const ob_doc *d, struct prepared 
     xd = NULL;
   }
 out:
+  free(local);
   ob_xdoc_free(xd);
   terms_free(&shared);
   terms_free(&ts);
