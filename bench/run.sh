@@ -196,4 +196,5 @@ if [ "$HTTP" = 1 ]; then
   echo "HTTP ceiling (fixed 2 KB JSON body, libmicrohttpd, 16 connections): $frps req/s, p50 $fp50 ms, p99 $fp99 ms"
 fi
 echo
+echo "index flush: every ${XAPIAN_FLUSH_THRESHOLD:-$(sed -n 's/^#define OB_FLUSH_ENTRIES "\([0-9]*\)".*/\1/p' core/index.h)} entries (XAPIAN_FLUSH_THRESHOLD; the raw indexer: Xapian's default unless set)"
 echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), $(free -g | awk '/Mem:/ {print $2}') GB; load at end: $(cut -d' ' -f1-3 /proc/loadavg)"
