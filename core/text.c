@@ -138,38 +138,66 @@ static ob_status norm_word(ob_text *t, const char *w, ob_buf *out, char *err)
 }
 
 /* The longest line a language resource file may have; a longer one is an
- * error, not two lines. */
+ * error, not two lines. A whole file is read at most this large. */
 #define LANG_LINE_MAX 4096
+#define LANG_FILE_MAX ((size_t)8 << 20)
 
 typedef ob_status (*line_fn)(ob_text *t, char *line, ob_buf *nb, int stop, char *err);
 
-/* Calls fn on every line of a resource file that is neither blank nor a
- * '#' comment, trimmed; an error names the file and line. */
-static ob_status each_line(ob_text *t, const char *path, line_fn fn, int stop, char *err)
+/* Folds one resource file's bytes into a language stamp (see
+ * ob_text_lang_stamp: ops.dic, then synonyms.txt). */
+static unsigned long long stamp_fold(unsigned long long h, const ob_buf *b)
 {
-  FILE *f = fopen(path, "r");
-  if (!f)
-    return ob_fail(err, OB_EIO, "%s: %s", path, strerror(errno));
-  char line[LANG_LINE_MAX + 2];
-  ob_buf nb;
-  ob_buf_init(&nb, 256);
-  ob_status st = OB_OK;
+  return h * 1099511628211ULL ^ ob_fnv64(b->data ? b->data : "", b->len);
+}
+
+/* Reads a resource file whole into b; a missing one is an I/O error of
+ * the folder, as any other. */
+static ob_status read_resource(ob_buf *b, const char *path, char *err)
+{
+  ob_buf_init(b, LANG_FILE_MAX);
+  ob_status st = ob_buf_read_file(b, path, err);
+  return st == OB_ENOTFOUND ? OB_EIO : st;
+}
+
+/* Calls fn on every line of a resource file that is neither blank nor a
+ * '#' comment, trimmed; an error names the file and line. With hash, the
+ * file's bytes are folded into *hash (stamp_fold), read once for both. */
+static ob_status each_line(ob_text *t, const char *path, line_fn fn, int stop,
+                           unsigned long long *hash, char *err)
+{
+  ob_buf b, nb;
+  ob_status st = read_resource(&b, path, err);
   unsigned lineno = 0;
-  while (!st && fgets(line, sizeof line, f)) {
+  ob_buf_init(&nb, 256);
+  if (st)
+    goto out;
+  if (hash)
+    *hash = stamp_fold(*hash, &b);
+  for (char *p = b.data, *end = b.data + b.len; p < end && !st;) {
+    char *e = memchr(p, '\n', (size_t)(end - p));
+    if (!e)
+      e = end;
     lineno++;
-    size_t n = strlen(line);
-    if (n == sizeof line - 1 && line[n - 1] != '\n') {
+    if ((size_t)(e - p) > LANG_LINE_MAX) {
       st = ob_fail(err, OB_EINPUT, "%s:%u: line longer than %d bytes", path, lineno, LANG_LINE_MAX);
       break;
     }
-    char *s = trim(line);
+    if (memchr(p, '\0', (size_t)(e - p))) {
+      st = ob_fail(err, OB_EINPUT, "%s:%u: NUL byte", path, lineno);
+      break;
+    }
+    *e = '\0'; /* the buffer is ours; b.data[b.len] is NUL already */
+    char *s = trim(p);
+    p = e + 1;
     if (!*s || *s == '#')
       continue;
     if ((st = fn(t, s, &nb, stop, err)) != OB_OK)
       st = ob_fail(err, st, "%s:%u: invalid word", path, lineno);
   }
+out:
   ob_buf_free(&nb);
-  fclose(f);
+  ob_buf_free(&b);
   return st;
 }
 
@@ -265,20 +293,17 @@ ob_status ob_text_lang_stamp(const char *lang_dir, char out[17], char *err)
 {
   static const char *const files[] = {"ops.dic", "synonyms.txt"};
   char path[1024];
-  ob_buf b;
   ob_status st = OB_OK;
   unsigned long long h = 0;
   if (!lang_dir)
     lang_dir = OB_LANG_DIR;
-  ob_buf_init(&b, 8u << 20);
-  for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+  for (size_t i = 0; i < sizeof files / sizeof *files && !st; i++) {
+    ob_buf b;
     snprintf(path, sizeof path, "%s/%s", lang_dir, files[i]);
-    ob_buf_reset(&b);
-    if ((st = ob_buf_read_file(&b, path, err)))
-      break;
-    h = h * 1099511628211ULL ^ ob_fnv64(b.data ? b.data : "", b.len);
+    if (!(st = read_resource(&b, path, err)))
+      h = stamp_fold(h, &b);
+    ob_buf_free(&b);
   }
-  ob_buf_free(&b);
   if (!st)
     snprintf(out, 17, "%016llx", h);
   return st;
@@ -294,6 +319,7 @@ ob_status ob_text_new(const char *lang_dir, ob_text **out, char *err)
   ob_text *t = ob_xcalloc(1, sizeof *t);
   ob_status st = OB_OK;
   char path[1024];
+  unsigned long long stamp = 0;
   *out = NULL;
   pthread_mutex_init(&t->seg_lock, NULL);
   if (!lang_dir)
@@ -320,17 +346,17 @@ ob_status ob_text_new(const char *lang_dir, ob_text **out, char *err)
   t->fconf->en_sseg = 0;
   t->fconf->max_len = 7; /* lexicon words such as 服务水平协议 are longer than 5 */
 
+  /* the stamp comes from the bytes loaded, in ob_text_lang_stamp's order */
   snprintf(path, sizeof path, "%s/ops.dic", lang_dir);
-  if ((st = each_line(t, path, word_line, 0, err)) != OB_OK)
-    goto out;
-  if ((st = ob_text_lang_stamp(lang_dir, t->stamp, err)) != OB_OK)
+  if ((st = each_line(t, path, word_line, 0, &stamp, err)) != OB_OK)
     goto out;
   snprintf(path, sizeof path, "%s/stopwords.txt", lang_dir);
-  if ((st = each_line(t, path, word_line, 1, err)) != OB_OK)
+  if ((st = each_line(t, path, word_line, 1, NULL, err)) != OB_OK)
     goto out;
   snprintf(path, sizeof path, "%s/synonyms.txt", lang_dir);
-  if ((st = each_line(t, path, synonym_line, 0, err)) != OB_OK)
+  if ((st = each_line(t, path, synonym_line, 0, &stamp, err)) != OB_OK)
     goto out;
+  snprintf(t->stamp, sizeof t->stamp, "%016llx", stamp);
 out:
   if (st != OB_OK) {
     ob_text_free(t);

@@ -351,7 +351,7 @@ static int put_file(const char *dir, const char *name, const char *content)
 
 /* A broken resource file is an error naming file and line, never a
  * silently different lexicon: an invalid word, a line longer than the
- * reader's buffer (once read as two lines). */
+ * reader's limit (once read as two lines), a NUL byte. */
 static void test_bad_lang(void)
 {
   char dir[] = "/tmp/ob-lang-XXXXXX", err[OB_ERR_SIZE] = "", cmd[64];
@@ -386,6 +386,14 @@ static void test_bad_lang(void)
   EQ_INT(ob_text_new(dir, &t, err), OB_EINPUT, "an overlong lexicon line");
   OK(strstr(err, "ops.dic:1: line longer than") != NULL, "names file and line: %s", err);
   ob_buf_free(&long_line);
+  /* a NUL byte would cut the word short where C strings end */
+  put_file(dir, "ops.dic", "光猫\n");
+  char path[512];
+  snprintf(path, sizeof path, "%s/stopwords.txt", dir);
+  FILE *f = fopen(path, "wb");
+  OK(f && fwrite("的\n吗\0呢\n", 1, 11, f) == 11 && fclose(f) == 0, "write a NUL byte");
+  EQ_INT(ob_text_new(dir, &t, err), OB_EINPUT, "a NUL byte in a line");
+  OK(strstr(err, "stopwords.txt:2: NUL byte") != NULL, "names file and line: %s", err);
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   OK(system(cmd) == 0, "clean up");
 }
