@@ -1,4 +1,3 @@
-#define _GNU_SOURCE /* memmem */
 /* search.c - query building, searching and snippets. */
 #include "search.h"
 
@@ -184,7 +183,7 @@ struct sctx {
   const size_t *map;
   size_t norm_len, orig_len;
   struct span *v;
-  size_t n;
+  size_t n, cap;
 };
 
 static size_t orig_end(const struct sctx *c, size_t norm_end)
@@ -199,31 +198,78 @@ static int ascii_alnum(unsigned char c)
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
+/* Bytes of the UTF-8 character whose lead byte is b (1 for a stray
+ * continuation byte), at most the n left. */
+static size_t char_len(unsigned char b, size_t n)
+{
+  size_t l = b < 0xC0 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
+  return l < n ? l : n;
+}
+
+#define HL_BUCKETS 64
+
+/* Bucket of the character at s: a hash of its bytes. */
+static size_t hl_bucket(const unsigned char *s, size_t n)
+{
+  size_t l = char_len(s[0], n), h = 0;
+  for (size_t i = 0; i < l; i++)
+    h = h * 31 + s[i];
+  return h % HL_BUCKETS;
+}
+
 /* Marks every occurrence of each highlight term in the normalised text.
  * A substring search (no segmentation) is enough here and far cheaper
- * than running friso over every hit; Latin terms must stand alone. */
+ * than running friso over every hit; Latin terms must stand alone.
+ *
+ * One pass over the text: the terms are bucketed by their first
+ * character, and at each character only its bucket's terms are compared
+ * (a memmem per term cost a pass over the text per term). A term's next
+ * occurrence is looked for after the end of its last one, as a memmem
+ * loop would; past 4096 spans the rest of the text goes unmarked. */
 static void mark_all(struct sctx *c, const char *norm)
 {
-  for (size_t i = 0; i < c->hl->n; i++) {
+  const unsigned char *u = (const unsigned char *)norm;
+  size_t nt = c->hl->n, head[HL_BUCKETS];
+  size_t *next = ob_xcalloc(nt ? nt : 1, sizeof *next);
+  size_t *from = ob_xcalloc(nt ? nt : 1, sizeof *from);
+  size_t *len = ob_xcalloc(nt ? nt : 1, sizeof *len);
+  for (size_t b = 0; b < HL_BUCKETS; b++)
+    head[b] = SIZE_MAX;
+  for (size_t i = nt; i-- > 0;) { /* chains in term order */
     const char *h = c->hl->v[i];
-    size_t hn = strlen(h);
-    int latin = hn && (unsigned char)h[0] < 0x80;
-    if (!hn)
+    len[i] = strlen(h);
+    if (!len[i])
       continue;
-    for (const char *p = norm; (p = memmem(p, c->norm_len - (size_t)(p - norm), h, hn));
-         p += hn) {
-      size_t at = (size_t)(p - norm);
-      if (latin && ((at > 0 && ascii_alnum((unsigned char)norm[at - 1])) ||
-                    (at + hn < c->norm_len && ascii_alnum((unsigned char)norm[at + hn]))))
+    size_t b = hl_bucket((const unsigned char *)h, len[i]);
+    next[i] = head[b];
+    head[b] = i;
+  }
+  for (size_t at = 0; at < c->norm_len; at += char_len(u[at], c->norm_len - at)) {
+    for (size_t i = head[hl_bucket(u + at, c->norm_len - at)]; i != SIZE_MAX; i = next[i]) {
+      const char *h = c->hl->v[i];
+      size_t hn = len[i];
+      if (at < from[i] || hn > c->norm_len - at || memcmp(u + at, h, hn) != 0)
+        continue;
+      from[i] = at + hn;
+      if ((unsigned char)h[0] < 0x80 &&
+          ((at > 0 && ascii_alnum(u[at - 1])) ||
+           (at + hn < c->norm_len && ascii_alnum(u[at + hn]))))
         continue;
       if (c->n >= 4096)
-        return;
-      c->v = ob_xrealloc(c->v, (c->n + 1) * sizeof *c->v);
+        goto out;
+      if (c->n == c->cap) {
+        c->cap = c->cap ? 2 * c->cap : 32;
+        c->v = ob_xrealloc(c->v, c->cap * sizeof *c->v);
+      }
       c->v[c->n].s = c->map[at];
       c->v[c->n].e = orig_end(c, at + hn);
       c->n++;
     }
   }
+out:
+  free(next);
+  free(from);
+  free(len);
 }
 
 static int cmp_span(const void *a, const void *b)
@@ -269,7 +315,7 @@ ob_status ob_snippet(const ob_text *t, const char *text, size_t len, const ob_st
                      size_t width, ob_buf *out, char *err)
 {
   ob_buf norm, map;
-  struct sctx c = {hl, NULL, 0, len, NULL, 0};
+  struct sctx c = {hl, NULL, 0, len, NULL, 0, 0};
   ob_status st;
   ob_buf_init(&norm, OB_NFKC_GROWTH * len + 64);
   ob_buf_init(&map, (size_t)-1);

@@ -424,6 +424,41 @@ static ob_status map_push(ob_buf *map, size_t src, size_t count)
   return OB_OK;
 }
 
+/* Records that the len output bytes of a run copied byte for byte came from
+ * the input bytes at src: each code point of step bytes maps to its first
+ * byte, as map_push does one code point at a time. */
+static ob_status map_run(ob_buf *map, size_t src, size_t len, size_t step)
+{
+  size_t v[48];
+  for (size_t done = 0; done < len;) {
+    size_t k = len - done < 48 ? len - done : 48;
+    for (size_t i = 0; i < k; i++)
+      v[i] = src + (done + i) / step * step;
+    ob_status st = ob_buf_append(map, v, k * sizeof *v);
+    if (st)
+      return st;
+    done += k;
+  }
+  return OB_OK;
+}
+
+/* Length of the run at p of unified ideographs (three bytes each) that
+ * neither NFKC nor t2s changes. A lead byte E4-E9 with two continuation
+ * bytes is always a valid, non-overlong sequence in U+4000-U+9FFF. */
+static size_t plain_han_run(const ob_text *t, const unsigned char *p, size_t n)
+{
+  size_t j = 0;
+  while (j + 3 <= n && p[j] >= 0xE4 && p[j] <= 0xE9 && (p[j + 1] & 0xC0) == 0x80 &&
+         (p[j + 2] & 0xC0) == 0x80) {
+    uint32_t cp = ((uint32_t)(p[j] & 0x0F) << 12) | ((uint32_t)(p[j + 1] & 0x3F) << 6) |
+                  (uint32_t)(p[j + 2] & 0x3F);
+    if (cp < 0x4E00 || is_trad(t, cp))
+      break;
+    j += 3;
+  }
+  return j;
+}
+
 /* NFKC + case fold of one code point, appended to out. */
 static ob_status fold_cp(uint32_t cp, const unsigned char *src, size_t srclen, ob_buf *out)
 {
@@ -456,6 +491,30 @@ ob_status ob_text_normalize(const ob_text *t, const char *s, size_t n, ob_buf *o
   ob_buf_init(&tmap, (size_t)-1);
 
   for (size_t i = 0; i < n;) {
+    /* Fast path: a run of ASCII, or of ideographs that stay as they are,
+     * is copied whole (the snippets normalise every hit's text). */
+    size_t run = 0, step = 1;
+    if (p[i] < 0x80) {
+      while (i + run < n && p[i + run] && p[i + run] < 0x80)
+        run++;
+    } else {
+      run = plain_han_run(t, p + i, n - i);
+      step = 3;
+    }
+    if (run) {
+      size_t at = tmp.len;
+      if ((st = ob_buf_append(&tmp, p + i, run)) != OB_OK) {
+        ob_fail(err, st, "text too long after normalisation");
+        goto out;
+      }
+      if (step == 1)
+        for (size_t k = at; k < tmp.len; k++)
+          tmp.data[k] = (char)tolower((unsigned char)tmp.data[k]);
+      if (map && (st = map_run(&tmap, i, run, step)) != OB_OK)
+        goto out;
+      i += run;
+      continue;
+    }
     uint32_t cp;
     size_t l = ob_utf8_decode(p + i, n - i, &cp);
     if (l == 0 || cp == 0) {
