@@ -72,7 +72,7 @@ void ob_buf_reset(ob_buf *b)
     b->data[0] = '\0';
 }
 
-ob_status ob_buf_append(ob_buf *b, const void *p, size_t n)
+ob_status ob_buf_reserve(ob_buf *b, size_t n)
 {
   if (n > b->max || b->len > b->max - n)
     return OB_ETOOBIG;
@@ -82,7 +82,16 @@ ob_status ob_buf_append(ob_buf *b, const void *p, size_t n)
       cap *= 2;
     b->data = ob_xrealloc(b->data, cap);
     b->cap = cap;
+    b->data[b->len] = '\0';
   }
+  return OB_OK;
+}
+
+ob_status ob_buf_append(ob_buf *b, const void *p, size_t n)
+{
+  ob_status st = ob_buf_reserve(b, n);
+  if (st)
+    return st;
   if (n)
     memcpy(b->data + b->len, p, n);
   b->len += n;

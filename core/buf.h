@@ -37,6 +37,9 @@ void ob_buf_init(ob_buf *b, size_t max);
 void ob_buf_free(ob_buf *b);
 /* Empties the buffer, keeping its memory. */
 void ob_buf_reset(ob_buf *b);
+/* Makes room for n more bytes, so that appending them allocates nothing;
+ * the contents stay as they are. Fails like an append of n bytes. */
+ob_status ob_buf_reserve(ob_buf *b, size_t n) OB_WUR;
 ob_status ob_buf_append(ob_buf *b, const void *p, size_t n) OB_WUR;
 ob_status ob_buf_puts(ob_buf *b, const char *s) OB_WUR;
 ob_status ob_buf_putc(ob_buf *b, char c) OB_WUR;

@@ -479,6 +479,20 @@ static ob_status fold_cp(uint32_t cp, const unsigned char *src, size_t srclen, o
   return st;
 }
 
+/* Appends src to dst; when dst is empty, by handing src's memory over. */
+static ob_status buf_put(ob_buf *dst, ob_buf *src)
+{
+  if (dst->len || src->len > dst->max)
+    return ob_buf_append(dst, src->data, src->len);
+  free(dst->data);
+  dst->data = src->data;
+  dst->len = src->len;
+  dst->cap = src->cap;
+  src->data = NULL;
+  src->len = src->cap = 0;
+  return OB_OK;
+}
+
 ob_status ob_text_normalize(const ob_text *t, const char *s, size_t n, ob_buf *out,
                             ob_buf *map, char *err)
 {
@@ -488,7 +502,11 @@ ob_status ob_text_normalize(const ob_text *t, const char *s, size_t n, ob_buf *o
   char *conv = NULL;
   int need_cc = 0;
   ob_buf_init(&tmp, out->max);
-  ob_buf_init(&tmap, (size_t)-1);
+  ob_buf_init(&tmap, map ? map->max : 0);
+  /* most text keeps its length: one allocation each instead of a doubling
+   * chain (a failed hint is no error: the appends report it) */
+  (void)(ob_buf_reserve(&tmp, n < out->max ? n : out->max) ||
+         (map && ob_buf_reserve(&tmap, n * sizeof(size_t))));
 
   for (size_t i = 0; i < n;) {
     /* Fast path: a run of ASCII, or of ideographs that stay as they are,
@@ -543,11 +561,11 @@ ob_status ob_text_normalize(const ob_text *t, const char *s, size_t n, ob_buf *o
    * for t2s in practice; otherwise map every byte to its old position
    * proportionally (highlights may then be off by a character). */
   if (!need_cc) { /* nothing traditional: the folded text is final */
-    if ((st = ob_buf_append(out, tmp.data, tmp.len)) != OB_OK) {
+    if ((st = buf_put(out, &tmp)) != OB_OK) {
       ob_fail(err, st, "text too long");
       goto out;
     }
-    if (map && (st = ob_buf_append(map, tmap.data, tmap.len)) != OB_OK)
+    if (map && (st = buf_put(map, &tmap)) != OB_OK)
       goto out;
     goto out;
   }

@@ -93,6 +93,19 @@ static void test_growth(void)
   OK(same, "content survives reallocations");
   ob_buf_free(&b);
 
+  /* reserve: room without content; appends within it keep the pointer */
+  ob_buf_init(&b, 100);
+  EQ_INT(ob_buf_reserve(&b, 50), OB_OK, "reserve 50 of 100");
+  OK(b.data && b.len == 0 && b.cap >= 51 && b.data[0] == '\0', "reserved: empty, terminated");
+  char *before = b.data;
+  EQ_INT(ob_buf_append(&b, "0123456789", 10), OB_OK, "append inside the reserve");
+  OK(b.data == before && !strcmp(b.data, "0123456789"), "no reallocation inside the reserve");
+  EQ_INT(ob_buf_reserve(&b, 91), OB_ETOOBIG, "reserve past max");
+  EQ_INT(ob_buf_reserve(&b, SIZE_MAX), OB_ETOOBIG, "reserve of SIZE_MAX bytes");
+  OK(b.len == 10 && !strcmp(b.data, "0123456789"), "failed reserve leaves the buffer");
+  EQ_INT(ob_buf_reserve(&b, 90), OB_OK, "reserve up to max");
+  ob_buf_free(&b);
+
   /* embedded NULs are data */
   ob_buf_init(&b, 100);
   EQ_INT(ob_buf_append(&b, "a\0b", 3), OB_OK, "append with NUL");
