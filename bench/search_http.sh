@@ -84,4 +84,17 @@ LUA
 # small one into memory) before the measured run
 wrk -t"$WRK_THREADS" -c"$CONNS" -d1s "$URL/api/search?q=%E6%9C%BA%E6%88%BF" >/dev/null 2>&1 || true
 echo "bench: wrk -t$WRK_THREADS -c$CONNS -d$DURATION $URL/api/search (gzip, 10 queries rotating)"
-wrk -t"$WRK_THREADS" -c"$CONNS" -d"$DURATION" -s "$tmp/search.lua" "$URL" | tail -2
+# CPU time of a server this script started (user + system, from /proc):
+# per request it holds still on a busy or shared machine where req/s and
+# latency do not
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0; }
+[ -n "$pid" ] && t0=$(cpu_ticks)
+wrk -t"$WRK_THREADS" -c"$CONNS" -d"$DURATION" -s "$tmp/search.lua" "$URL" | tail -2 | tee "$tmp/wrk.out"
+if [ -n "$pid" ]; then
+  t1=$(cpu_ticks)
+  n=$(sed -n 's/^requests\/s: [0-9]*  (\([0-9]*\) requests.*/\1/p' "$tmp/wrk.out")
+  hz=$(getconf CLK_TCK)
+  [ -n "$n" ] && [ "$n" -gt 0 ] &&
+    awk -v d=$((t1 - t0)) -v n="$n" -v hz="$hz" \
+      'BEGIN { printf "server CPU: %.0f us per request (user + system)\n", d / hz * 1e6 / n }'
+fi
