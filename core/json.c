@@ -25,26 +25,26 @@ ob_status ob_json_escape(ob_buf *b, const char *s, size_t n)
       run++;
       continue;
     }
+    uint32_t cp = 0;
+    size_t l = c >= 0x80 ? ob_utf8_decode(p + i, n - i, &cp) : 0;
+    if (l && cp != 0x2028 && cp != 0x2029) { /* valid UTF-8 goes as it is */
+      i += l;
+      run += l;
+      continue;
+    }
     if (run) {
       st = ob_buf_append(b, p + i - run, run);
       run = 0;
       if (st)
         break;
     }
-    if (c >= 0x80) {
-      uint32_t cp;
-      size_t l = ob_utf8_decode(p + i, n - i, &cp);
-      if (l == 0) {
-        st = ob_buf_append(b, "\xEF\xBF\xBD", 3); /* U+FFFD */
-        i++;
-      } else if (cp == 0x2028 || cp == 0x2029) {
-        /* legal JSON but not legal JavaScript source: escape */
-        st = ob_buf_puts(b, cp == 0x2028 ? "\\u2028" : "\\u2029");
-        i += l;
-      } else {
-        st = ob_buf_append(b, p + i, l);
-        i += l;
-      }
+    if (c >= 0x80 && l == 0) {
+      st = ob_buf_append(b, "\xEF\xBF\xBD", 3); /* U+FFFD */
+      i++;
+    } else if (c >= 0x80) {
+      /* U+2028/9: legal JSON but not legal JavaScript source: escape */
+      st = ob_buf_puts(b, cp == 0x2028 ? "\\u2028" : "\\u2029");
+      i += l;
     } else if (c == '"' || c == '\\') {
       char e[2] = {'\\', (char)c};
       st = ob_buf_append(b, e, 2);
