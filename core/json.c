@@ -25,6 +25,12 @@ ob_status ob_json_escape(ob_buf *b, const char *s, size_t n)
       run++;
       continue;
     }
+    if (c >= 0xE4 && c <= 0xE9 && n - i >= 3 && (p[i + 1] & 0xC0) == 0x80 &&
+        (p[i + 2] & 0xC0) == 0x80) { /* U+4000-U+9FFF, most CJK text: always valid */
+      i += 3;
+      run += 3;
+      continue;
+    }
     uint32_t cp = 0;
     size_t l = c >= 0x80 ? ob_utf8_decode(p + i, n - i, &cp) : 0;
     if (l && cp != 0x2028 && cp != 0x2029) { /* valid UTF-8 goes as it is */
