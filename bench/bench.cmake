@@ -7,7 +7,7 @@
 # request: cmake --build BUILD --target bench-tools
 set(OB_BENCH_DIR ${CMAKE_CURRENT_LIST_DIR})
 add_executable(obbench ${OB_BENCH_DIR}/obbench.c)
-target_link_libraries(obbench obcore PkgConfig::ZLIB)
+target_link_libraries(obbench obsrv) # obsrv: the server's gzip (ob_slot_gzip)
 ob_picky(obbench)
 
 add_executable(rawxap EXCLUDE_FROM_ALL ${OB_BENCH_DIR}/rawxap.cc)

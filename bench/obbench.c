@@ -8,7 +8,7 @@
  * figures p50/p99 and queries/s), then the same work in phases, each
  * timed alone: match (ob_query_build + ob_xdb_search with the data
  * records), snippet (ob_snippet per hit), JSON (the hits as
- * /api/search writes them) and gzip (deflate level 6, gzip wrapper).
+ * /api/search writes them) and gzip (the server's ob_slot_gzip).
  * Prints one summary line; exits 1 when a search fails.
  *
  * --exact turns the two-stage matching of large indexes off (ob_xprune).
@@ -23,11 +23,10 @@
 #include <string.h>
 #include <time.h>
 
-#include <zlib.h>
-
 #include "index.h"
 #include "json.h"
 #include "schema.h"
+#include "slot.h"
 #include "search.h"
 
 static double now_ms(void)
@@ -51,21 +50,14 @@ static double pct(const double *sorted, size_t n, double p)
   return sorted[i < n ? i : n - 1];
 }
 
-static size_t gzip_len(const char *p, size_t n)
+/* gzip as /api/search does it: the server's per-thread compressor */
+static size_t gzip_len(struct ob_slot *slot, const char *p, size_t n)
 {
-  z_stream zs;
-  memset(&zs, 0, sizeof zs);
-  if (deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+  char *gz;
+  size_t len;
+  if (ob_slot_gzip(slot, p, n, &gz, &len) != OB_OK)
     return 0;
-  uLong bound = deflateBound(&zs, (uLong)n);
-  unsigned char *out = malloc(bound);
-  zs.next_in = (Bytef *)(size_t)p;
-  zs.avail_in = (uInt)n;
-  zs.next_out = out;
-  zs.avail_out = (uInt)bound;
-  size_t len = deflate(&zs, Z_FINISH) == Z_STREAM_END ? bound - zs.avail_out : 0;
-  deflateEnd(&zs);
-  free(out);
+  free(gz);
   return len;
 }
 
@@ -162,6 +154,7 @@ static int time_runs(ob_xdb *x, const ob_text *t, char **qs, size_t nq, int roun
          gz_bytes = 0, snip_bytes = 0;
   double *lat = calloc(total ? total : 1, sizeof *lat);
   double sum_match = 0, sum_snip = 0, sum_json = 0, sum_gzip = 0;
+  struct ob_slot *slot = ob_xcalloc(1, sizeof *slot);
   ob_search_opts o;
   memset(&o, 0, sizeof o);
   o.limit = limit;
@@ -218,7 +211,7 @@ static int time_runs(ob_xdb *x, const ob_text *t, char **qs, size_t nq, int roun
       }
       sum_json += now_ms() - a;
       a = now_ms();
-      gz_bytes += gzip_len(body.data, body.len);
+      gz_bytes += gzip_len(slot, body.data, body.len);
       sum_gzip += now_ms() - a;
       json_bytes += body.len;
       ob_buf_free(&body);
@@ -237,6 +230,7 @@ static int time_runs(ob_xdb *x, const ob_text *t, char **qs, size_t nq, int roun
          hits ? (double)snip_bytes / (double)hits : 0.0, (double)json_bytes / n,
          (double)gz_bytes / n, t_text);
   free(lat);
+  ob_slot_free(slot);
   return rc;
 }
 

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKGS=(cmake make g++ gcc pkg-config python3
-      libxapian-dev libcmark-dev libmicrohttpd-dev zlib1g-dev libjansson-dev
+      libxapian-dev libcmark-dev libmicrohttpd-dev zlib1g-dev libdeflate-dev libjansson-dev
       clang libclang-rt-14-dev valgrind
       libfriso-dev friso-dict libopencc-dev libopencc-data libutf8proc-dev libssl-dev)
 if [ "${OB_BROWSER_TESTS:-1}" = 1 ]; then

@@ -1,5 +1,5 @@
 /* slot.h - what each worker thread owns: its read-only index handle and
- * its reusable gzip stream.
+ * its reusable gzip compressor (libdeflate).
  *
  * libmicrohttpd runs every request of a connection on the same pool
  * thread, so per-thread state needs no locks. A slot is created on the
@@ -10,7 +10,7 @@
 
 #include <pthread.h>
 #include <stddef.h>
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include "status.h"
 #include "xap.h"
@@ -22,8 +22,7 @@ struct ob_slot {
   char name[64];          /* CURRENT name of the open index folder */
   unsigned long revision; /* its revision after the last refresh */
   char gen[OB_GEN_SIZE];  /* "<name>:<revision>", the index generation */
-  z_stream zs;
-  int zs_ready;
+  struct libdeflate_compressor *gz; /* NULL until the first reply is gzipped */
 };
 
 /* This thread's slot, created on first use. Borrowed; freed at thread
@@ -42,12 +41,13 @@ ob_status ob_slot_db(struct ob_slot *s, const char *db_dir, unsigned long mem_ma
 /* Closes the handle so the next ob_slot_db() opens afresh. */
 void ob_slot_drop(struct ob_slot *s);
 
-/* gzip-compresses n bytes with the slot's reused stream (deflateReset).
+/* gzip-compresses n bytes with the slot's reused compressor.
  * On OB_OK *out is malloc'ed (caller frees) and *outlen its size. */
 ob_status ob_slot_gzip(struct ob_slot *s, const void *p, size_t n, char **out,
                        size_t *outlen) OB_WUR;
 
-/* One-shot gzip at the given level (start-up compression of static files).
+/* One-shot gzip at the given libdeflate level, 1-12 (start-up compression
+ * of static files).
  * Same ownership as ob_slot_gzip(). */
 ob_status ob_gzip_once(const void *p, size_t n, int level, char **out, size_t *outlen) OB_WUR;
 

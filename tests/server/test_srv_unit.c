@@ -1,6 +1,7 @@
 /* test_srv_unit.c - the server's parsers that meet outside input:
  * Accept-Encoding, If-None-Match, static URL paths; plus gzip round trip,
  * section anchors in document HTML, the metrics text and the reply cache. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -90,26 +91,52 @@ static void test_static_paths(void)
   EQ_STR(ob_static_ctype("x.bin"), "application/octet-stream", "ctype default");
 }
 
-static void test_gzip(void)
+/* zlib inflates what the server's gzip wrote: a decoder independent of
+ * the encoder (libdeflate). */
+static void check_gunzip(const char *what, const char *gz, size_t gzlen, const char *src,
+                         size_t n)
 {
-  char src[5000], back[6000], *gz = NULL;
-  size_t gzlen = 0;
-  for (size_t i = 0; i < sizeof src; i++)
-    src[i] = (char)("运维手册"[i % 12]);
-  if (!OK(ob_gzip_once(src, sizeof src, 9, &gz, &gzlen) == OB_OK, "gzip"))
-    return;
-  OK(gzlen > 18 && (unsigned char)gz[0] == 0x1f && (unsigned char)gz[1] == 0x8b, "gzip magic");
+  char back[6000];
+  OK(gzlen > 18 && (unsigned char)gz[0] == 0x1f && (unsigned char)gz[1] == 0x8b,
+     "%s: gzip magic", what);
   z_stream zs;
   memset(&zs, 0, sizeof zs);
   inflateInit2(&zs, 15 + 16);
-  zs.next_in = (Bytef *)gz;
+  zs.next_in = (Bytef *)(uintptr_t)gz;
   zs.avail_in = (uInt)gzlen;
   zs.next_out = (Bytef *)back;
   zs.avail_out = sizeof back;
-  OK(inflate(&zs, Z_FINISH) == Z_STREAM_END, "inflate");
-  OK(zs.total_out == sizeof src && memcmp(back, src, sizeof src) == 0, "round trip");
+  OK(inflate(&zs, Z_FINISH) == Z_STREAM_END, "%s: inflate", what);
+  OK(zs.total_out == n && memcmp(back, src, n) == 0, "%s: round trip", what);
   inflateEnd(&zs);
-  free(gz);
+}
+
+static void test_gzip(void)
+{
+  char src[5000], *gz = NULL;
+  size_t gzlen = 0;
+  for (size_t i = 0; i < sizeof src; i++)
+    src[i] = (char)("运维手册"[i % 12]);
+  if (OK(ob_gzip_once(src, sizeof src, 12, &gz, &gzlen) == OB_OK, "gzip once")) {
+    check_gunzip("once", gz, gzlen, src, sizeof src);
+    OK(gzlen < 200, "once: compresses (%zu bytes)", gzlen);
+    free(gz);
+  }
+  EQ_INT(ob_gzip_once(src, sizeof src, 13, &gz, &gzlen), OB_EINPUT, "level 13 refused");
+  EQ_INT(ob_gzip_once(src, sizeof src, -1, &gz, &gzlen), OB_EINPUT, "level -1 refused");
+
+  /* a slot's compressor is made once and reused, reply after reply */
+  struct ob_slot *slot = ob_xcalloc(1, sizeof *slot);
+  const size_t sizes[] = {sizeof src, 0, 1, 777, sizeof src};
+  for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+    char what[32];
+    snprintf(what, sizeof what, "slot reply %zu", k);
+    if (OK(ob_slot_gzip(slot, src, sizes[k], &gz, &gzlen) == OB_OK, "%s", what)) {
+      check_gunzip(what, gz, gzlen, src, sizes[k]);
+      free(gz);
+    }
+  }
+  ob_slot_free(slot);
 }
 
 static void test_html_anchors(void)
