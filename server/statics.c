@@ -93,7 +93,7 @@ static ob_status add_file(struct loader *L, const char *abs, const char *rel)
   if (compressible(f->ctype)) {
     char *gz;
     size_t gzlen;
-    if (ob_gzip_once(f->data, f->len, 12, &gz, &gzlen) == OB_OK) {
+    if (ob_gzip_once(f->data, f->len, 9, &gz, &gzlen) == OB_OK) {
       if (gzlen < f->len) {
         f->gz = gz;
         f->gzlen = gzlen;
