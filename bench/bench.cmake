@@ -18,3 +18,12 @@ add_custom_target(bench-tools DEPENDS obbench rawxap opsbook-index opsbook-serve
 
 add_test(NAME bench_smoke COMMAND ${OB_BENCH_DIR}/smoke.sh $<TARGET_FILE_DIR:opsbook-index>)
 set_tests_properties(bench_smoke PROPERTIES LABELS bench TIMEOUT 60)
+
+# request_cost.sh with one round: the script works (about a minute under
+# callgrind). Not in sanitizer trees (ASan and valgrind do not mix).
+if(NOT OB_SANITIZE AND NOT OB_FUZZ)
+  add_test(NAME bench_request_cost
+    COMMAND env OB_BIN=$<TARGET_FILE_DIR:opsbook-serve> OB_COST_ROUNDS=1
+            ${OB_BENCH_DIR}/request_cost.sh ${CMAKE_SOURCE_DIR}/handbook)
+  set_tests_properties(bench_request_cost PROPERTIES LABELS bench TIMEOUT 300)
+endif()
