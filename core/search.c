@@ -230,9 +230,9 @@ static void mark_all(struct sctx *c, const char *norm)
 {
   const unsigned char *u = (const unsigned char *)norm;
   size_t nt = c->hl->n, head[HL_BUCKETS];
-  size_t *next = ob_xcalloc(nt ? nt : 1, sizeof *next);
-  size_t *from = ob_xcalloc(nt ? nt : 1, sizeof *from);
-  size_t *len = ob_xcalloc(nt ? nt : 1, sizeof *len);
+  /* per term: next in its bucket, where its next occurrence may start, length */
+  size_t *next = ob_xcalloc(3 * (nt ? nt : 1), sizeof *next);
+  size_t *from = next + nt, *len = from + nt;
   for (size_t b = 0; b < HL_BUCKETS; b++)
     head[b] = SIZE_MAX;
   for (size_t i = nt; i-- > 0;) { /* chains in term order */
@@ -268,8 +268,6 @@ static void mark_all(struct sctx *c, const char *norm)
   }
 out:
   free(next);
-  free(from);
-  free(len);
 }
 
 static int cmp_span(const void *a, const void *b)

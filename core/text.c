@@ -506,7 +506,7 @@ ob_status ob_text_normalize(const ob_text *t, const char *s, size_t n, ob_buf *o
   /* most text keeps its length: one allocation each instead of a doubling
    * chain (a failed hint is no error: the appends report it) */
   (void)(ob_buf_reserve(&tmp, n < out->max ? n : out->max) ||
-         (map && ob_buf_reserve(&tmap, n * sizeof(size_t))));
+         (map && n <= tmap.max / sizeof(size_t) && ob_buf_reserve(&tmap, n * sizeof(size_t))));
 
   for (size_t i = 0; i < n;) {
     /* Fast path: a run of ASCII, or of ideographs that stay as they are,
