@@ -421,9 +421,6 @@ static ob_status prepare_doc(const ob_text *t, const ob_doc *d, struct prepared 
     add_bool(xd, OB_P_DOC, d->id);
     add_bool(xd, OB_P_TYPE, d->type);
     add_bool(xd, OB_P_CATEGORY, d->category);
-    add_bool(xd, OB_P_PATH, d->path);
-    char idx[24];
-    int il = snprintf(idx, sizeof idx, "%zu", i);
     ob_buf_reset(&rec);
     if ((st = ob_buf_puts(&rec, d->type)) || (st = ob_buf_putc(&rec, ':')) ||
         (st = ob_buf_puts(&rec, d->id))) {
@@ -431,7 +428,6 @@ static ob_status prepare_doc(const ob_text *t, const ob_doc *d, struct prepared 
       goto out;
     }
     ob_xdoc_set_value(xd, OB_V_DOC, rec.data, rec.len);
-    ob_xdoc_set_value(xd, OB_V_SECTION, idx, (size_t)il);
 
     ob_buf_reset(&rec);
     if ((st = rec_field(&rec, d->id)) || (st = rec_field(&rec, d->type)) ||

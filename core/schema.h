@@ -12,7 +12,8 @@
 #define OB_P_TYPE "XT"     /* XTsop, XTphrase, XTfault */
 #define OB_P_CATEGORY "XC" /* XC<category> */
 #define OB_P_TAG "K"       /* K<tag> */
-#define OB_P_PATH "XF"     /* XF<path relative to the handbook root> */
+/* No path term: the path is in the data record, and the metadata maps a
+ * path to its document (OB_M_FILE). */
 
 /* Probabilistic terms: CJK unigrams, bigrams and Latin words carry no
  * prefix; friso words of three or more characters carry W so they can be
@@ -32,13 +33,12 @@
 /* Value slots */
 #define OB_V_DOC 0     /* "<type>:<doc id>": the collapse key, and the type for the
                           ranking prior without a value lookup */
-#define OB_V_SECTION 1 /* section index as decimal text */
 
 /* Metadata keys */
 #define OB_M_FILE "ob:file:"   /* + path -> "<size> <mtime_ns> <fnv64> <doc id>" */
 #define OB_M_SCHEMA "ob:schema"
 #define OB_M_LANG "ob:lang" /* ob_text_lang_stamp of the resources it was cut with */
-#define OB_SCHEMA_VERSION "5" /* an index of another version is rebuilt */
+#define OB_SCHEMA_VERSION "6" /* an index of another version is rebuilt */
 
 /* The document data record: fields separated by '\0', in this order. */
 enum ob_rec_field {
