@@ -9,7 +9,8 @@
 #   zeroes the counters, asks them ROUNDS times more and prints the
 #   instructions per request with the split: match, snippets, JSON, gzip.
 # Builds nothing. Environment: OB_BIN (default build/bin), OB_COST_ROUNDS
-# (20). Needs valgrind (callgrind, callgrind_control) and python3.
+# (20), OB_SERVE_ARGS (more opsbook-serve options, e.g. "--memory-index 0").
+# Needs valgrind (callgrind, callgrind_control) and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,9 +32,10 @@ cleanup() {
 trap cleanup EXIT
 
 "$BIN/opsbook-index" --handbook "$HANDBOOK" --db "$tmp/db" >/dev/null 2>&1
+# shellcheck disable=SC2086 # OB_SERVE_ARGS is a list of options
 valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.%p" \
   "$BIN/opsbook-serve" --db "$tmp/db" --handbook "$HANDBOOK" --listen 127.0.0.1:0 \
-  --cache 0 --threads 1 2>"$tmp/serve.log" &
+  --cache 0 --threads 1 ${OB_SERVE_ARGS:-} 2>"$tmp/serve.log" &
 pid=$!
 url=""
 for _ in $(seq 300); do
