@@ -13,6 +13,7 @@
 # Needs valgrind (callgrind, callgrind_control) and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 BIN=${OB_BIN:-build/bin}
 ROUNDS=${OB_COST_ROUNDS:-20}
@@ -26,7 +27,7 @@ done
 tmp=$(mktemp -d)
 pid=""
 cleanup() {
-  if [ -n "$pid" ]; then kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  ob_stop "$pid"
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -37,14 +38,7 @@ valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.%p" \
   "$BIN/opsbook-serve" --db "$tmp/db" --handbook "$HANDBOOK" --listen 127.0.0.1:0 \
   --cache 0 --threads 1 ${OB_SERVE_ARGS:-} 2>"$tmp/serve.log" &
 pid=$!
-url=""
-for _ in $(seq 300); do
-  url=$(sed -n 's/^listening on \(http:[^ ]*\)$/\1/p' "$tmp/serve.log" | head -1)
-  [ -n "$url" ] && break
-  kill -0 "$pid" 2>/dev/null || { cat "$tmp/serve.log" >&2; exit 1; }
-  sleep 0.2
-done
-[ -n "$url" ] || { echo "bench: the server did not start" >&2; exit 1; }
+url=$(ob_listen_url "$tmp/serve.log" "$pid" 120) || exit 1 # valgrind starts slowly
 
 python3 - "$url" "$ROUNDS" "$pid" <<'PY'
 import subprocess, sys, urllib.parse, urllib.request
@@ -66,12 +60,11 @@ for _ in range(rounds):
         ask(q)
 subprocess.run(["callgrind_control", "--dump", pid], check=True, capture_output=True)
 PY
-kill -TERM "$pid" 2>/dev/null || true
-wait "$pid" 2>/dev/null || true
+ob_stop "$pid"
 pid=""
 
 # the dump taken after --zero is the one with a part number (cg.PID.1)
-dump=$(ls "$tmp"/cg.*.1 | head -1)
+dump=$(find "$tmp" -name "cg.*.1" | head -1)
 n=$((ROUNDS * 10))
 callgrind_annotate --inclusive=yes "$dump" 2>/dev/null | awk -v n="$n" '
   function num(s) { gsub(",", "", s); return s + 0 }

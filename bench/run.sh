@@ -18,6 +18,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+. bench/lib.sh
 BUILD=${OB_BUILD:-build-perf}
 WORK=${OB_BENCH_WORK:-/tmp/opsbook-bench}
 DUR=${OB_BENCH_DURATION:-10s}
@@ -29,7 +30,7 @@ LOG=$WORK/log/run-$(date +%Y%m%d-%H%M%S).log
 : >"$LOG"
 pids=()
 cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do ob_stop "$p"; done
 }
 trap cleanup EXIT
 
@@ -85,18 +86,11 @@ start_server() { # LOGFILE CMD... -> sets URL, SPID
   "${@:2}" 2>"$1" &
   SPID=$!
   pids+=("$SPID")
-  URL=""
-  for _ in $(seq 300); do
-    URL=$(sed -n 's/^listening on \(http:[^ ]*\)$/\1/p' "$1" | head -1)
-    [ -n "$URL" ] && break
-    kill -0 "$SPID" 2>/dev/null || { cat "$1" >&2; exit 1; }
-    sleep 0.1
-  done
-  [ -n "$URL" ] || { echo "bench: server did not start: $*" >&2; exit 1; }
+  URL=$(ob_listen_url "$1" "$SPID") || { echo "bench: server did not start: $*" >&2; exit 1; }
 }
 stop_server() { # -> sets SRSS (peak RSS in MB)
   SRSS=$(( $(awk '/^VmHWM:/ {print $2}' /proc/$SPID/status) / 1024 ))
-  kill -TERM "$SPID"; wait "$SPID" 2>/dev/null || true
+  ob_stop "$SPID"
 }
 
 T_IDX="| N | corpus MB | ours s | raw s | ours docs/s | raw docs/s | ratio | ours MB/s | raw MB/s | ours index ÷ corpus | raw index ÷ corpus | size ratio | ours peak RSS MB | raw peak RSS MB |

@@ -12,6 +12,7 @@
 # OB_SERVE_ARGS (more opsbook-serve options, e.g. "--cache 0").
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 command -v wrk >/dev/null || { echo "bench: wrk is not installed (apt-get install wrk)" >&2; exit 2; }
 BIN=${OB_BIN:-build/bin}
@@ -22,7 +23,7 @@ URL=${1:-}
 tmp=$(mktemp -d)
 pid=""
 cleanup() {
-  if [ -n "$pid" ]; then kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  ob_stop "$pid"
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -40,13 +41,7 @@ if [ -z "$URL" ]; then
   "$BIN/opsbook-serve" --db "$tmp/db" --handbook "$handbook" --listen 127.0.0.1:0 ${OB_SERVE_ARGS:-} \
     2>"$tmp/serve.log" &
   pid=$!
-  for _ in $(seq 100); do
-    URL=$(sed -n 's/^listening on \(http:[^ ]*\)$/\1/p' "$tmp/serve.log" | head -1)
-    [ -n "$URL" ] && break
-    kill -0 "$pid" 2>/dev/null || { cat "$tmp/serve.log" >&2; exit 1; }
-    sleep 0.1
-  done
-  [ -n "$URL" ] || { echo "bench: the server did not start" >&2; exit 1; }
+  URL=$(ob_listen_url "$tmp/serve.log" "$pid") || exit 1
   echo "bench: serving $handbook at $URL"
 fi
 
