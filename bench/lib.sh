@@ -23,3 +23,13 @@ ob_stop() {
   kill -TERM "$1" 2>/dev/null || true
   wait "$1" 2>/dev/null || true
 }
+
+# ob_scratch: sets tmp to a new temporary folder and pid to "", and traps
+# EXIT to stop the server in pid (when a script has started one) and
+# remove tmp.
+ob_scratch() {
+  # shellcheck disable=SC2034 # both are the calling script's variables
+  tmp=$(mktemp -d)
+  pid=""
+  trap 'ob_stop "$pid"; rm -rf "$tmp"' EXIT
+}

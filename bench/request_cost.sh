@@ -24,13 +24,7 @@ done
 for b in opsbook-index opsbook-serve; do
   [ -x "$BIN/$b" ] || { echo "bench: $BIN/$b is missing; build first" >&2; exit 2; }
 done
-tmp=$(mktemp -d)
-pid=""
-cleanup() {
-  ob_stop "$pid"
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+ob_scratch # $tmp, $pid, cleanup on exit
 
 "$BIN/opsbook-index" --handbook "$HANDBOOK" --db "$tmp/db" >/dev/null 2>&1
 # shellcheck disable=SC2086 # OB_SERVE_ARGS is a list of options

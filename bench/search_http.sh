@@ -20,13 +20,7 @@ DURATION=${OB_BENCH_DURATION:-10s}
 CONNS=${OB_BENCH_CONNECTIONS:-16}
 WRK_THREADS=${OB_BENCH_THREADS:-2}
 URL=${1:-}
-tmp=$(mktemp -d)
-pid=""
-cleanup() {
-  ob_stop "$pid"
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+ob_scratch # $tmp, $pid, cleanup on exit
 
 if [ -z "$URL" ]; then
   for b in opsbook-index opsbook-serve; do
