@@ -307,7 +307,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct timespec ts = {0, 200 * 1000};
     nanosleep(&ts, NULL);
   }
+  /* a HEAD answer has no body; empty lines before a request line are
+   * skipped (RFC 9112 2.2), so "\r\nHEAD / ..." is a HEAD too */
+  size_t lead = 0;
+  while (lead < size && (data[lead] == '\r' || data[lead] == '\n'))
+    lead++;
   if (got)
-    check_response(resp, got, size >= 5 && memcmp(data, "HEAD ", 5) == 0);
+    check_response(resp, got, size - lead >= 5 && memcmp(data + lead, "HEAD ", 5) == 0);
   return 0;
 }
