@@ -25,8 +25,7 @@ ob_status ob_json_escape(ob_buf *b, const char *s, size_t n)
       run++;
       continue;
     }
-    if (c >= 0xE4 && c <= 0xE9 && n - i >= 3 && (p[i + 1] & 0xC0) == 0x80 &&
-        (p[i + 2] & 0xC0) == 0x80) { /* U+4000-U+9FFF, most CJK text: always valid */
+    if (ob_utf8_han3(p + i, n - i)) { /* most CJK text, always valid */
       i += 3;
       run += 3;
       continue;

@@ -443,19 +443,13 @@ static ob_status map_run(ob_buf *map, size_t src, size_t len, size_t step)
 }
 
 /* Length of the run at p of unified ideographs (three bytes each) that
- * neither NFKC nor t2s changes. A lead byte E4-E9 with two continuation
- * bytes is always a valid, non-overlong sequence in U+4000-U+9FFF. */
+ * neither NFKC nor t2s changes. */
 static size_t plain_han_run(const ob_text *t, const unsigned char *p, size_t n)
 {
   size_t j = 0;
-  while (j + 3 <= n && p[j] >= 0xE4 && p[j] <= 0xE9 && (p[j + 1] & 0xC0) == 0x80 &&
-         (p[j + 2] & 0xC0) == 0x80) {
-    uint32_t cp = ((uint32_t)(p[j] & 0x0F) << 12) | ((uint32_t)(p[j + 1] & 0x3F) << 6) |
-                  (uint32_t)(p[j + 2] & 0x3F);
-    if (cp < 0x4E00 || is_trad(t, cp))
-      break;
+  uint32_t cp;
+  while ((cp = ob_utf8_han3(p + j, n - j)) >= 0x4E00 && !is_trad(t, cp))
     j += 3;
-  }
   return j;
 }
 
@@ -504,9 +498,11 @@ ob_status ob_text_normalize(const ob_text *t, const char *s, size_t n, ob_buf *o
   ob_buf_init(&tmp, out->max);
   ob_buf_init(&tmap, map ? map->max : 0);
   /* most text keeps its length: one allocation each instead of a doubling
-   * chain (a failed hint is no error: the appends report it) */
-  (void)(ob_buf_reserve(&tmp, n < out->max ? n : out->max) ||
-         (map && n <= tmap.max / sizeof(size_t) && ob_buf_reserve(&tmap, n * sizeof(size_t))));
+   * chain. Sized within max, neither can fail; the appends check anyway. */
+  ob_status hint = ob_buf_reserve(&tmp, n < out->max ? n : out->max);
+  if (hint == OB_OK && map && n <= tmap.max / sizeof(size_t))
+    hint = ob_buf_reserve(&tmap, n * sizeof(size_t));
+  (void)hint;
 
   for (size_t i = 0; i < n;) {
     /* Fast path: a run of ASCII, or of ideographs that stay as they are,

@@ -22,6 +22,17 @@ size_t ob_utf8_count(const char *s, size_t n);
 /* True for Han ideographs and other CJK letters that are indexed as n-grams. */
 int ob_utf8_is_cjk(uint32_t cp);
 
+/* Fast path for most CJK text: the code point of the three-byte sequence
+ * at s when its lead byte is E4-E9 (U+4000-U+9FFF), else 0. Such a lead
+ * with two continuation bytes is always valid, so no further check is
+ * needed; anything else goes through ob_utf8_decode(). */
+static inline uint32_t ob_utf8_han3(const unsigned char *s, size_t n)
+{
+  if (n < 3 || s[0] < 0xE4 || s[0] > 0xE9 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
+    return 0;
+  return ((uint32_t)(s[0] & 0x0F) << 12) | ((uint32_t)(s[1] & 0x3F) << 6) | (uint32_t)(s[2] & 0x3F);
+}
+
 #ifdef __cplusplus
 }
 #endif

@@ -153,10 +153,37 @@ static void test_misc(void)
     EQ_INT(ob_utf8_is_cjk(cjk[i].cp), cjk[i].cjk, "is_cjk(U+%04X)", (unsigned)cjk[i].cp);
 }
 
+/* ob_utf8_han3 agrees with ob_utf8_decode on every three-byte input that
+ * starts with a multi-byte lead, and is 0 wherever its shortcut does not
+ * apply (and for fewer than three bytes). */
+static void test_han3(void)
+{
+  long wrong = 0, hits = 0;
+  unsigned char s[3];
+  for (unsigned a = 0xC0; a <= 0xFF; a++)
+    for (unsigned b = 0; b <= 0xFF; b++)
+      for (unsigned c = 0; c <= 0xFF; c++) {
+        s[0] = (unsigned char)a, s[1] = (unsigned char)b, s[2] = (unsigned char)c;
+        uint32_t cp = 0, h = ob_utf8_han3(s, 3);
+        size_t l = ob_utf8_decode(s, 3, &cp);
+        if (h) {
+          hits++;
+          wrong += !(l == 3 && cp == h && cp >= 0x4000 && cp <= 0x9FFF);
+        } else {
+          wrong += l == 3 && cp >= 0x4000 && cp <= 0x9FFF;
+        }
+      }
+  EQ_INT(wrong, 0, "han3 agrees with decode on every three-byte input");
+  EQ_INT(hits, 6 * 64 * 64, "han3 takes exactly the sequences of U+4000-U+9FFF");
+  OK(ob_utf8_han3((const unsigned char *)"\xE6\x9C", 2) == 0, "han3: two bytes are not enough");
+  OK(ob_utf8_han3((const unsigned char *)"\xE6\x9C\xBA", 3) == 0x673A, "han3: U+673A");
+}
+
 int main(void)
 {
   test_table();
   test_sweeps();
   test_misc();
+  test_han3();
   return ob_t_done();
 }
