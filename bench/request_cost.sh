@@ -5,7 +5,8 @@
 # usage: bench/request_cost.sh [HANDBOOK_DIR]
 #   Indexes HANDBOOK_DIR (default: the bundled handbook) into a temporary
 #   db, runs build/bin/opsbook-serve under callgrind (one worker thread,
-#   --cache 0), asks the 10 queries of search_http.sh once to warm up,
+#   --cache 0), asks the 10 queries of bench/handbook-queries.txt (those
+#   of search_http.sh) once to warm up,
 #   zeroes the counters, asks them ROUNDS times more and prints the
 #   instructions per request with the split: match, snippets, JSON, gzip.
 # Builds nothing. Environment: OB_BIN (default build/bin), OB_COST_ROUNDS
@@ -37,8 +38,7 @@ url=$(ob_listen_url "$tmp/serve.log" "$pid" 120) || exit 1 # valgrind starts slo
 python3 - "$url" "$ROUNDS" "$pid" <<'PY'
 import subprocess, sys, urllib.parse, urllib.request
 url, rounds, pid = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-queries = ["机房温度", "客户说宽带修了好几次还是断", "第一次上门要先说什么", "故障处理流程",
-           "服务器维护", "数据备份", "网络设备巡检", "用户投诉怎么回复", "UPS 电源", "值班交接"]
+queries = [l.strip() for l in open("bench/handbook-queries.txt", encoding="utf-8") if l.strip()]
 def ask(q):
     req = urllib.request.Request(url + "/api/search?q=" + urllib.parse.quote(q),
                                  headers={"Accept-Encoding": "gzip"})
@@ -59,7 +59,7 @@ pid=""
 
 # the dump taken after --zero is the one with a part number (cg.PID.1)
 dump=$(find "$tmp" -name "cg.*.1" | head -1)
-n=$((ROUNDS * 10))
+n=$((ROUNDS * $(grep -c . bench/handbook-queries.txt)))
 callgrind_annotate --inclusive=yes "$dump" 2>/dev/null | awk -v n="$n" '
   function num(s) { gsub(",", "", s); return s + 0 }
   /PROGRAM TOTALS/ { total = num($1) }

@@ -41,10 +41,10 @@ fi
 
 cat >"$tmp/search.lua" <<'LUA'
 -- rotate everyday queries over /api/search; count non-200 answers
-local queries = {
-  "机房温度", "客户说宽带修了好几次还是断", "第一次上门要先说什么", "故障处理流程",
-  "服务器维护", "数据备份", "网络设备巡检", "用户投诉怎么回复", "UPS 电源", "值班交接",
-}
+local queries = {}
+for line in io.lines(os.getenv("OB_QUERIES")) do
+  if #line > 0 then queries[#queries + 1] = line end
+end
 local function enc(s)
   return (s:gsub("[^%w%-_%.~]", function(c) return string.format("%%%02X", string.byte(c)) end))
 end
@@ -78,7 +78,8 @@ echo "bench: wrk -t$WRK_THREADS -c$CONNS -d$DURATION $URL/api/search (gzip, 10 q
 # latency do not
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0; }
 [ -n "$pid" ] && t0=$(cpu_ticks)
-wrk -t"$WRK_THREADS" -c"$CONNS" -d"$DURATION" -s "$tmp/search.lua" "$URL" | tail -2 | tee "$tmp/wrk.out"
+OB_QUERIES=bench/handbook-queries.txt wrk -t"$WRK_THREADS" -c"$CONNS" -d"$DURATION" \
+  -s "$tmp/search.lua" "$URL" | tail -2 | tee "$tmp/wrk.out"
 if [ -n "$pid" ]; then
   t1=$(cpu_ticks)
   n=$(sed -n 's/^requests\/s: [0-9]*  (\([0-9]*\) requests.*/\1/p' "$tmp/wrk.out")
