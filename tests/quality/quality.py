@@ -39,6 +39,10 @@ handbook, each with three query sets:
              handbook, lang/ and every other set), when no change of the
              session had touched ranking: the state at its end, handbook
              0.912 / 0.875, anchor 0.850 / 0.787
+  fresh10    80 more, written the same way in session 7; it judged BM25's
+             length normalisation b 0.5 (was 0.75), chosen on the 740
+             queries above: handbook 0.912 / 0.875 -> 0.925 / 0.887,
+             anchor 0.912 / 0.875 -> 0.925 / 0.875
 
 Prints S@k / S@1 / MRR@10 for each and fails when a figure falls under
 its floor in FLOORS (set just under what is reached; raise as it improves).
@@ -55,33 +59,38 @@ import evaluate  # noqa: E402  (the scorer from shared/eval, copied)
 
 # (corpus, query set) -> floors for S@k and S@1
 FLOORS = {
+    # BM25 b 0.5 (session 7): +7 S@k / +15 S@1 anchor queries over the 740
+    # seen, +5 / +5 handbook; anchor dev-hold lost one query each (0.822 /
+    # 0.711 -> 0.800 / 0.689), its floor stays
     ("anchor", "dev-tune"): (0.85, 0.69),
     ("anchor", "dev-hold"): (0.80, 0.66),
     # anchor fresh S@k 0.775 -> 0.762 (one query) with the second round of
     # synonym groups, which gained 5 queries over the other sets
-    ("anchor", "fresh"): (0.75, 0.74),
+    ("anchor", "fresh"): (0.80, 0.79),
     ("anchor", "fresh2"): (0.64, 0.64),
     ("anchor", "fresh3"): (0.86, 0.71),
     ("anchor", "fresh4"): (0.81, 0.65),
-    ("anchor", "fresh5"): (0.86, 0.73),
+    ("anchor", "fresh5"): (0.88, 0.79),
     ("anchor", "fresh6"): (0.92, 0.77),
     ("anchor", "fresh7"): (0.95, 0.83),
-    ("anchor", "fresh8"): (0.83, 0.77),
-    ("anchor", "fresh9"): (0.83, 0.77),
+    ("anchor", "fresh8"): (0.86, 0.80),
+    ("anchor", "fresh9"): (0.85, 0.79),
+    ("anchor", "fresh10"): (0.91, 0.86),
     # dev-tune S@1 fell 0.867 -> 0.822 when every section got blind-written
     # symptoms in session 3 (the older ones had been written with dev in
     # view); the held-out sets rose, so the floor follows
-    ("handbook", "dev-tune"): (0.97, 0.82),
+    ("handbook", "dev-tune"): (0.97, 0.87),
     ("handbook", "dev-hold"): (0.91, 0.80),
     ("handbook", "fresh"): (0.91, 0.91),
     ("handbook", "fresh2"): (0.80, 0.78),
     ("handbook", "fresh3"): (0.95, 0.88),
     ("handbook", "fresh4"): (0.93, 0.83),
     ("handbook", "fresh5"): (0.93, 0.87),
-    ("handbook", "fresh6"): (0.95, 0.87),
+    ("handbook", "fresh6"): (0.97, 0.87),
     ("handbook", "fresh7"): (0.91, 0.86),
-    ("handbook", "fresh8"): (0.87, 0.83),
-    ("handbook", "fresh9"): (0.89, 0.86),
+    ("handbook", "fresh8"): (0.89, 0.86),
+    ("handbook", "fresh9"): (0.91, 0.87),
+    ("handbook", "fresh10"): (0.91, 0.87),
 }
 
 
@@ -102,6 +111,7 @@ def split_sets(workdir):
     sets["fresh7"] = os.path.join(HERE, "fresh7.jsonl")
     sets["fresh8"] = os.path.join(HERE, "fresh8.jsonl")
     sets["fresh9"] = os.path.join(HERE, "fresh9.jsonl")
+    sets["fresh10"] = os.path.join(HERE, "fresh10.jsonl")
     return sets
 
 
