@@ -10,7 +10,8 @@
 #   zeroes the counters, asks them ROUNDS times more and prints the
 #   instructions per request with the split: match, snippets, JSON, gzip.
 # Builds nothing. Environment: OB_BIN (default build/bin), OB_COST_ROUNDS
-# (20), OB_SERVE_ARGS (more opsbook-serve options, e.g. "--memory-index 0").
+# (20), OB_SERVE_ARGS (more opsbook-serve options, e.g. "--memory-index 0"),
+# OB_COST_KEEP (a file to keep the callgrind dump in, for callgrind_annotate).
 # Needs valgrind (callgrind, callgrind_control) and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,6 +56,7 @@ for _ in range(rounds):
 subprocess.run(["callgrind_control", "--dump", pid], check=True, capture_output=True)
 PY
 ob_stop "$pid"
+[ -n "${OB_COST_KEEP:-}" ] && cp "$tmp"/cg.*.1 "$OB_COST_KEEP"
 pid=""
 
 # the dump taken after --zero is the one with a part number (cg.PID.1)
