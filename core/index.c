@@ -625,6 +625,33 @@ struct run {
   int quit;
   int fresh; /* writing a new, empty index (first run or rebuild) */
   char *err;
+  /* a fresh build with several writers (see struct shard) */
+  struct shard *shards;
+  unsigned nopen;    /* shards opened (closed by close_shards) */
+  unsigned nshards;  /* shards written: > 1, the writes go to their threads */
+  size_t next_shard; /* the shard the next accepted file goes to */
+  size_t inflight;   /* files handed to a shard and not yet written */
+  int shards_quit;   /* no more files: each shard ends when its queue is empty */
+  int shard_failed;  /* some shard's write failed: stop */
+};
+
+/* A fresh build of many files spreads its Xapian writes over several
+ * threads, each writing a shard of its own (idx-N.build, idx-N.build1, ...)
+ * that the final compaction merges in shard order. The writer is what
+ * limits a build (Xapian's cost per entry), and one writer keeps only one
+ * of two cores busy. The main thread still takes every file in walk order
+ * and keeps the bookkeeping (ids, report); it hands each accepted file to
+ * the next shard in turn. Shard 0 is run->w, which the main thread uses
+ * again once the shards' threads have ended. */
+struct shard {
+  struct run *run;
+  ob_xwriter *w;
+  pthread_t th;
+  size_t *q; /* indexes into run->jobs, written in order */
+  size_t qhead, qn, qcap;
+  ob_status st;
+  char err[OB_ERR_SIZE];
+  char path[PATH_MAX_OB + 16];
 };
 
 #define AHEAD 64
@@ -719,8 +746,75 @@ static void *worker(void *vrun)
   return NULL;
 }
 
-/* The writer's part of one file, in walk order. */
-static ob_status index_file(struct run *run, struct job *j)
+/* Writes one accepted file: its id's owner, its entries, its state. */
+static ob_status write_job(ob_xwriter *w, int fresh, const struct job *j, char *err)
+{
+  char ikey[128];
+  snprintf(ikey, sizeof ikey, "ob:id:%s", j->d->id);
+  ob_status st = ob_xwriter_set_meta(w, ikey, j->rel, err);
+  if (!st)
+    st = write_prepared(w, &j->p, fresh, err);
+  if (!st)
+    st = ob_index_put_file_meta(w, j->rel, j->abs, j->data.data, j->data.len, j->d->id, err);
+  return st;
+}
+
+static void *shard_main(void *vsh)
+{
+  struct shard *sh = vsh;
+  struct run *run = sh->run;
+  for (;;) {
+    pthread_mutex_lock(&run->mu);
+    while (sh->qhead == sh->qn && !run->shards_quit)
+      pthread_cond_wait(&run->cv, &run->mu);
+    if (sh->qhead == sh->qn) {
+      pthread_mutex_unlock(&run->mu);
+      break;
+    }
+    struct job *j = &run->jobs[sh->q[sh->qhead++]];
+    int failed = run->shard_failed;
+    pthread_mutex_unlock(&run->mu);
+    ob_status st = failed ? OB_OK : write_job(sh->w, 1, j, sh->err);
+    job_free(j);
+    pthread_mutex_lock(&run->mu);
+    run->inflight--;
+    if (st && !sh->st) {
+      sh->st = st;
+      run->shard_failed = 1;
+    }
+    pthread_cond_broadcast(&run->cv);
+    pthread_mutex_unlock(&run->mu);
+  }
+  return NULL;
+}
+
+/* Queues an accepted file on the next shard; waits while AHEAD files are
+ * queued already, so prepared files do not pile up in memory. */
+static ob_status hand_off(struct run *run, struct job *j)
+{
+  struct shard *sh = &run->shards[run->next_shard++ % run->nshards];
+  ob_status st = OB_OK;
+  pthread_mutex_lock(&run->mu);
+  while (run->inflight >= AHEAD && !run->shard_failed)
+    pthread_cond_wait(&run->cv, &run->mu);
+  if (run->shard_failed) {
+    st = OB_EINTERNAL; /* the shard's own error is reported at the end */
+  } else {
+    if (sh->qn == sh->qcap) {
+      sh->qcap = sh->qcap ? sh->qcap * 2 : 256;
+      sh->q = ob_xrealloc(sh->q, sh->qcap * sizeof *sh->q);
+    }
+    sh->q[sh->qn++] = (size_t)(j - run->jobs);
+    run->inflight++;
+    pthread_cond_broadcast(&run->cv);
+  }
+  pthread_mutex_unlock(&run->mu);
+  return st;
+}
+
+/* The writer's part of one file, in walk order. With shards the write of
+ * an accepted file is handed to one (*handed set): the shard frees it. */
+static ob_status index_file(struct run *run, struct job *j, int *handed)
 {
   const char *rel = j->rel;
   ob_status st = OB_OK;
@@ -756,8 +850,9 @@ static ob_status index_file(struct run *run, struct job *j)
   }
   if (j->state == J_TODO) /* not prepared: cannot happen */
     return ob_fail(run->err, OB_EINTERNAL, "%s: not prepared", rel);
-  {
-    /* ... also across runs: an unchanged file may own the id already */
+  if (!run->fresh) {
+    /* ... also across runs: an unchanged file may own the id already (an
+     * index built from nothing has no other run's files) */
     char ikey[128], owner_abs[PATH_MAX_OB];
     struct stat osb;
     ob_buf owner;
@@ -777,8 +872,6 @@ static ob_status index_file(struct run *run, struct job *j)
     ob_buf_free(&owner);
     if (st || taken)
       return st;
-    if ((st = ob_xwriter_set_meta(run->w, ikey, rel, run->err)))
-      return st;
   }
   idset_put(&run->ids, d->id, rel);
   /* the file used to have another id: drop the old entries */
@@ -796,10 +889,7 @@ static ob_status index_file(struct run *run, struct job *j)
     snprintf(run->err, OB_ERR_SIZE, "%s", j->msg);
     return j->st;
   }
-  if ((st = write_prepared(run->w, &j->p, run->fresh, run->err)) ||
-      (st = ob_index_put_file_meta(run->w, rel, j->abs, j->data.data, j->data.len, d->id,
-                                   run->err)))
-    return st;
+  /* counted first: a shard may free the job as soon as it has it */
   run->r->entries += j->p.n;
   if (j->old.len)
     run->r->updated++;
@@ -807,7 +897,11 @@ static ob_status index_file(struct run *run, struct job *j)
     run->r->added++;
   if (run->o->verbose && run->o->log)
     fprintf(run->o->log, "indexed %s (%s, %zu entries)\n", rel, d->id, j->p.n);
-  return OB_OK;
+  if (run->nshards <= 1)
+    return write_job(run->w, run->fresh, j, run->err);
+  if ((st = hand_off(run, j)) == OB_OK)
+    *handed = 1;
+  return st;
 }
 
 /* Lists a file and reads its recorded state: same size and mtime means
@@ -899,18 +993,36 @@ static ob_status index_all(struct run *run)
       run->t = run->own_t;
     }
   }
+  /* the shards' threads; with fewer than two of them shard 0 (run->w) is
+   * written in line, as in a build with one writer */
+  unsigned started = 0;
+  if (run->nshards > 1)
+    while (started < run->nshards &&
+           pthread_create(&run->shards[started].th, NULL, shard_main, &run->shards[started]) == 0)
+      started++;
+  if (started < 2) {
+    run->shards_quit = 1; /* the one started, if any, ends at once */
+    pthread_cond_broadcast(&run->cv);
+    for (unsigned k = 0; k < started; k++)
+      pthread_join(run->shards[k].th, NULL);
+    started = 0;
+    run->shards_quit = 0;
+  }
+  run->nshards = started ? started : 1; /* later shards stay empty */
   int threaded = pthread_create(&th, NULL, worker, run) == 0;
   if (!threaded) { /* no thread to be had: prepare in line */
     run->done = (size_t)-1 / 2;
     worker(run);
   }
   for (size_t i = 0; i < run->njobs && !st; i++) {
+    int handed = 0;
     pthread_mutex_lock(&run->mu);
     while (run->ready <= i)
       pthread_cond_wait(&run->cv, &run->mu);
     pthread_mutex_unlock(&run->mu);
-    st = index_file(run, &run->jobs[i]);
-    job_free(&run->jobs[i]);
+    st = index_file(run, &run->jobs[i], &handed);
+    if (!handed)
+      job_free(&run->jobs[i]);
     pthread_mutex_lock(&run->mu);
     run->done = i + 1;
     pthread_cond_broadcast(&run->cv);
@@ -923,7 +1035,67 @@ static ob_status index_all(struct run *run)
     pthread_mutex_unlock(&run->mu);
     pthread_join(th, NULL);
   }
+  if (started) {
+    pthread_mutex_lock(&run->mu);
+    run->shards_quit = 1;
+    pthread_cond_broadcast(&run->cv);
+    pthread_mutex_unlock(&run->mu);
+    for (unsigned k = 0; k < started; k++)
+      pthread_join(run->shards[k].th, NULL);
+    for (unsigned k = 0; k < started; k++)
+      if (run->shards[k].st) { /* the first failure is the one to report */
+        snprintf(run->err, OB_ERR_SIZE, "%s", run->shards[k].err);
+        return run->shards[k].st;
+      }
+  }
   return st;
+}
+
+/* Opens the shards of a fresh build (see struct shard) once the walk has
+ * counted its files: shard 0 is run->w at bpath, shard k a new index at
+ * bpath + k. */
+static ob_status open_shards(struct run *run, const char *bpath)
+{
+  unsigned n = run->o->writers;
+  if (!n) {
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    n = run->njobs >= OB_WRITERS_MIN_FILES && cpus >= 2 ? OB_WRITERS : 1;
+  }
+  if (n > OB_WRITERS_MAX)
+    n = OB_WRITERS_MAX;
+  if (!run->fresh || n < 2)
+    return OB_OK;
+  run->shards = ob_xcalloc(n, sizeof *run->shards);
+  for (unsigned k = 0; k < n; k++) {
+    struct shard *sh = &run->shards[k];
+    sh->run = run;
+    run->nopen = k + 1;
+    if (k == 0) {
+      snprintf(sh->path, sizeof sh->path, "%s", bpath);
+      sh->w = run->w;
+      continue;
+    }
+    snprintf(sh->path, sizeof sh->path, "%s%u", bpath, k);
+    remove_tree(sh->path); /* leftovers of an interrupted build */
+    ob_status st = ob_xwriter_open(sh->path, &sh->w, run->err);
+    if (st)
+      return st;
+  }
+  run->nshards = n;
+  return OB_OK;
+}
+
+/* Closes and removes shards 1..n (shard 0 is run->w, closed apart). */
+static void close_shards(struct run *run)
+{
+  for (unsigned k = 1; k < run->nopen; k++) {
+    ob_xwriter_close(run->shards[k].w);
+    remove_tree(run->shards[k].path);
+  }
+  for (unsigned k = 0; k < run->nopen; k++)
+    free(run->shards[k].q);
+  free(run->shards);
+  run->shards = NULL;
 }
 
 struct gone {
@@ -981,8 +1153,8 @@ static int schema_current(const char *db, const char *name, const char *stamp,
   return cur;
 }
 
-/* After CURRENT names keep: removes every other index folder (idx-N and
- * idx-N.build). After a rebuild that is normally the one just replaced,
+/* After CURRENT names keep: removes every other index folder (idx-N,
+ * idx-N.build and its shards idx-N.buildK). After a rebuild that is normally the one just replaced,
  * but a rebuild killed between the switch and the removal leaves its
  * predecessor behind, and one killed earlier its idx-N.build; any later
  * run removes them. The caller holds the lock. */
@@ -1002,8 +1174,15 @@ static void remove_stale(const char *db, const char *keep)
       continue;
     while (*p >= '0' && *p <= '9')
       p++;
-    if (*p && strcmp(p, ".build") != 0)
-      continue;
+    if (*p) { /* idx-N.build or, a shard of its build, idx-N.buildK */
+      if (strncmp(p, ".build", 6) != 0)
+        continue;
+      p += 6;
+      while (*p >= '0' && *p <= '9')
+        p++;
+      if (*p)
+        continue;
+    }
     snprintf(path, sizeof path, "%s/%s", db, e->d_name);
     remove_tree(path);
   }
@@ -1061,7 +1240,7 @@ ob_status ob_index_run(const ob_text *t, const ob_index_opts *o, ob_index_report
   run.fresh = newname[0] != '\0';
   if ((st = ob_xwriter_open(newname[0] ? bpath : path, &run.w, err)))
     goto out;
-  if ((st = walk(&run, "")) || (st = index_all(&run)))
+  if ((st = walk(&run, "")) || (st = open_shards(&run, bpath)) || (st = index_all(&run)))
     goto out;
   qsort(run.seen.paths, run.seen.n, sizeof *run.seen.paths, cmp_str);
   g.run = &run;
@@ -1091,10 +1270,20 @@ ob_status ob_index_run(const ob_text *t, const ob_index_opts *o, ob_index_report
       ((newname[0] || lang_same) && (st = ob_xwriter_set_meta(run.w, OB_M_LANG, stamp, err))) ||
       (st = ob_xwriter_commit(run.w, err)))
     goto out;
+  for (unsigned k = 1; k < run.nshards; k++)
+    if ((st = ob_xwriter_commit(run.shards[k].w, err)))
+      goto out;
   ob_xwriter_close(run.w);
   run.w = NULL;
   if (newname[0]) {
-    st = ob_xdb_compact(bpath, path, err);
+    const char *srcs[OB_WRITERS_MAX];
+    srcs[0] = bpath;
+    for (unsigned k = 1; k < run.nshards; k++) {
+      ob_xwriter_close(run.shards[k].w);
+      run.shards[k].w = NULL;
+      srcs[k] = run.shards[k].path;
+    }
+    st = ob_xdb_compact(srcs, run.nshards ? run.nshards : 1, path, err);
     remove_tree(bpath);
     if (st || (st = write_current(o->db, newname, err)))
       goto out;
@@ -1104,6 +1293,7 @@ ob_status ob_index_run(const ob_text *t, const ob_index_opts *o, ob_index_report
   }
 out:
   ob_xwriter_close(run.w);
+  close_shards(&run);
   seen_free(&run.seen);
   idset_free(&run.ids);
   for (size_t i = 0; i < run.njobs; i++)

@@ -31,7 +31,18 @@ typedef struct ob_index_opts {
                            (opsbook-index); 0: leave that to opsbook-index,
                            as the server's runs do (a rebuild would hold up
                            its start or a write) */
+  unsigned writers;     /* Xapian writer threads of a fresh build (first run
+                           or rebuild), each filling a shard of its own that
+                           the final compaction merges: 0 = OB_WRITERS when
+                           the build has OB_WRITERS_MIN_FILES files or more
+                           and the machine two cores or more, else 1; at
+                           most OB_WRITERS_MAX. Runs on an existing index
+                           have one writer. */
 } ob_index_opts;
+
+#define OB_WRITERS 2
+#define OB_WRITERS_MAX 8
+#define OB_WRITERS_MIN_FILES 1000
 
 typedef struct ob_index_report {
   size_t scanned, added, updated, unchanged, deleted, rejected, entries;

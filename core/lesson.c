@@ -965,6 +965,6 @@ ob_status ob_lesson_recover(const ob_write_env *e, FILE *log, ob_index_report *r
     return st;
   remove_tmp_files(e->handbook, 0);
   unlock_writer(lockfd);
-  ob_index_opts o = {e->handbook, e->db, 0, log, 0, NULL, 0}; /* no lang rebuild here */
+  ob_index_opts o = {.handbook = e->handbook, .db = e->db, .log = log}; /* no lang rebuild here */
   return ob_index_run(e->text, &o, r, err);
 }

@@ -231,11 +231,14 @@ extern "C" ob_status ob_xwriter_cancel(ob_xwriter *w, char *err)
   GUARD_END("cancel")
 }
 
-extern "C" ob_status ob_xdb_compact(const char *src, const char *dst, char *err)
+extern "C" ob_status ob_xdb_compact(const char *const *srcs, size_t n, const char *dst,
+                                   char *err)
 {
   GUARD_BEGIN
-  Xapian::Database db(src);
-  db.compact(dst, Xapian::DBCOMPACT_NO_RENUMBER);
+  Xapian::Database db;
+  for (size_t i = 0; i < n; i++)
+    db.add_database(Xapian::Database(srcs[i]));
+  db.compact(dst, n == 1 ? Xapian::DBCOMPACT_NO_RENUMBER : 0);
   return OB_OK;
   GUARD_END("compact")
 }

@@ -51,9 +51,11 @@ ob_status ob_xwriter_meta_each(ob_xwriter *w, const char *prefix, ob_meta_fn fn,
 ob_status ob_xwriter_commit(ob_xwriter *w, char *err) OB_WUR;
 ob_status ob_xwriter_cancel(ob_xwriter *w, char *err) OB_WUR;
 
-/* Writes a compacted copy of the database at src into the new folder dst
- * (same documents, document ids and metadata; full B-tree blocks). */
-ob_status ob_xdb_compact(const char *src, const char *dst, char *err) OB_WUR;
+/* Writes a compacted copy of the n databases at srcs into the new folder
+ * dst (full B-tree blocks). One source keeps its document ids; several are
+ * merged in order, the documents of each following those of the one
+ * before, and their metadata keys must not overlap. */
+ob_status ob_xdb_compact(const char *const *srcs, size_t n, const char *dst, char *err) OB_WUR;
 
 /* --- reader --- */
 ob_status ob_xdb_open(const char *path, ob_xdb **out, char *err) OB_WUR;

@@ -10,6 +10,8 @@ to a temporary folder, since the test edits it):
     and search reflects it; --rebuild gives the same search results
   * tests/fixtures-bad: exit status 1, "file:line: reason" on stderr,
     the good files still indexed
+  * --writers 3 (a fresh build in shards merged by compaction): the same
+    hits and scores as one writer; later runs update and delete in it
   * a second writer while the lock is held: a clear message, no crash
   * opsbook-search --json shape; empty, too long and invalid UTF-8
     queries fail cleanly
@@ -264,6 +266,53 @@ def test_bad(opt, tmp):
           "rejections are reported again on the next run", err)
 
 
+def test_writers(opt, tmp):
+    """A fresh build with several writer threads, each filling a shard that
+    the final compaction merges, gives the index one writer gives."""
+    hb = os.path.join(tmp, "hb-writers")
+    shutil.copytree(opt.fixtures, hb)
+    one, many = os.path.join(tmp, "db-w1"), os.path.join(tmp, "db-w3")
+    rc1, c1, err1 = index(opt, hb, one, "--writers", "1")
+    rc3, c3, err3 = index(opt, hb, many, "--writers", "3")
+    no_crash(rc3, "--writers 3", err3)
+    check(rc1 == 0 and rc3 == 0 and c1 is not None and c1 == c3 and c1["added"] >= 6,
+          "--writers 3: the same report as one writer", (err1, err3))
+    check(sorted(os.listdir(many)) == ["CURRENT", "LOCK", "idx-1"],
+          "no shard folder left behind", os.listdir(many))
+    s1, s3 = snapshot(opt, one), snapshot(opt, many)
+    check(sum(len(v or []) for v in s1.values()) > 20, "the queries find entries", s1)
+    for q in QUERIES:
+        check(s1[q] is not None and sorted(s1[q], key=str) == sorted(s3[q] or [], key=str),
+              f"{q!r}: the same hits and scores from the merged shards", (s1[q], s3[q]))
+    # the merged index holds every file's state and id: nothing to do again
+    rc, c, err = index(opt, hb, many)
+    check(rc == 0 and c is not None and c["unchanged"] == c["scanned"] and c["added"] == 0,
+          "a second run over the merged index changes nothing", (err, c))
+    # entries written by the third shard (walk order 2 and 5 of 7) are
+    # found by their id term: replaced and deleted like any other
+    os.remove(os.path.join(hb, "phrase", "apology-repeat.md"))
+    path = os.path.join(hb, "sop", "onsite-etiquette.md")
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text + "\n## 新增条款\n\n鞋柜旁放好工具包再进门。\n")
+    rc, c, err = index(opt, hb, many)
+    check(rc == 0 and c is not None and c["deleted"] == 1 and c["updated"] == 1,
+          "delete and update after a sharded build", (err, c))
+    res = search_json(opt, many, "宽带老是断")
+    check(res is not None and "phrase-fault-repeated" not in ids(res),
+          "the deleted file's entries are gone", res)
+    res = search_json(opt, many, "鞋柜旁放好工具包")
+    check(res is not None and ids(res)[:1] == ["sop-onsite-etiquette"],
+          "the updated file's new clause is found", res)
+    sections = [h.get("section") for h in (res or {}).get("results", [])
+                if h["id"] == "sop-onsite-etiquette"]
+    check(sections.count("新增条款") == 1, "the updated file's clause is there once", res)
+    for bad in ("0", "9", "two"):
+        rc, _, err = run([opt.index, "--handbook", hb, "--db", many, "--writers", bad])
+        check(rc == 2 and "--writers" in err, f"--writers {bad}: usage error", err)
+
+
 def test_lock(opt, tmp):
     hb = opt.fixtures
     db = os.path.join(tmp, "db-lock")
@@ -378,6 +427,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="ob-integration-") as tmp:
         test_incremental(opt, tmp)
         test_bad(opt, tmp)
+        test_writers(opt, tmp)
         test_lock(opt, tmp)
         test_search_cli(opt, tmp)
         test_lang_change(opt, tmp)

@@ -161,7 +161,7 @@ static int set_live_meta(const char *db, const char *key, const char *value)
 static void test_schema_upgrade(const char *db, size_t files)
 {
   char err[OB_ERR_SIZE], path[4096];
-  ob_index_opts o = {OB_HANDBOOK_DIR, db, 0, NULL, 0, NULL, 0};
+  ob_index_opts o = {.handbook = OB_HANDBOOK_DIR, .db = db};
   ob_index_report r;
   /* an unchanged folder: nothing to do */
   if (OK(ob_index_run(T, &o, &r, err) == OB_OK, "second run: %s", err))
@@ -305,7 +305,7 @@ static void test_local_tags(void)
         "## 三\n\n其他内容。共用条目。\n",
         f);
   fclose(f);
-  ob_index_opts o = {hb, db, 0, NULL, 0, NULL, 0};
+  ob_index_opts o = {.handbook = hb, .db = db};
   if (!OK(ob_index_run(T, &o, &r, err) == OB_OK && r.added == 1, "index: %s", err) ||
       !OK(ob_index_resolve(db, path, sizeof path, err) == OB_OK && ob_xdb_open(path, &x, err) == OB_OK,
           "open: %s", err))
@@ -344,7 +344,7 @@ int main(void)
   test_process_init();
   if (!OK(ob_text_new(NULL, &T, err) == OB_OK, "text: %s", err) || !mkdtemp(db))
     return ob_t_done();
-  ob_index_opts o = {OB_HANDBOOK_DIR, db, 0, NULL, 0, NULL, 0};
+  ob_index_opts o = {.handbook = OB_HANDBOOK_DIR, .db = db};
   if (OK(ob_index_run(T, &o, &r, err) == OB_OK, "index the handbook: %s", err) &&
       OK(r.added > 50 && r.rejected == 0, "handbook indexed (%zu files)", r.added) &&
       OK(ob_index_resolve(db, path, sizeof path, err) == OB_OK && ob_xdb_open(path, &X, err) == OB_OK,
