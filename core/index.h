@@ -57,11 +57,14 @@ typedef struct ob_index_report {
 ob_status ob_index_run(const ob_text *t, const ob_index_opts *o, ob_index_report *r,
                        char *err) OB_WUR;
 
-/* Xapian buffers this many added entries before it flushes them to the
- * tables (its own default: 10,000). Smaller batches merge faster: 100k
- * files (488k entries), fresh build, back to back: 454 s at 10,000, 340 s
- * at 3,000, peak RSS 370 -> 291 MB (docs/performance.md). */
-#define OB_FLUSH_ENTRIES "3000"
+/* Xapian buffers this many added entries per writer before it flushes
+ * them to the tables (its own default: 10,000). Smaller batches merge
+ * faster: its buffer is a map of docid maps, and a large one is walked
+ * with a cache miss per level (20 % of a 10k build's CPU at 3,000). 100k
+ * files (488k entries), fresh build: one writer 454 s at 10,000, 340 s at
+ * 3,000 (session 5); two writers 351 s at 3,000, 293 s at 1,000, peak RSS
+ * 327 -> 281 MB (session 7, docs/performance.md). */
+#define OB_FLUSH_ENTRIES "1000"
 
 /* Process-wide set-up of the index writer: sets XAPIAN_FLUSH_THRESHOLD to
  * OB_FLUSH_ENTRIES unless the environment sets it already. It changes the
