@@ -1154,10 +1154,10 @@ static int schema_current(const char *db, const char *name, const char *stamp,
 }
 
 /* After CURRENT names keep: removes every other index folder (idx-N,
- * idx-N.build and its shards idx-N.buildK). After a rebuild that is normally the one just replaced,
- * but a rebuild killed between the switch and the removal leaves its
- * predecessor behind, and one killed earlier its idx-N.build; any later
- * run removes them. The caller holds the lock. */
+ * idx-N.build and its shards idx-N.buildK). After a rebuild that is
+ * normally the one just replaced, but a rebuild killed between the switch
+ * and the removal leaves its predecessor behind, and one killed earlier
+ * its idx-N.build; any later run removes them. The caller holds the lock. */
 static void remove_stale(const char *db, const char *keep)
 {
   DIR *d = opendir(db);

@@ -218,9 +218,13 @@ def test_incremental(opt, tmp):
           "index folders left by an interrupted rebuild are removed")
     check(os.path.isdir(os.path.join(db, "idx-notmine")), "other folders are left alone")
     os.makedirs(os.path.join(db, "idx-9.build", "junk"))
+    os.makedirs(os.path.join(db, "idx-9.build1", "junk"))  # a second writer's shard
+    os.makedirs(os.path.join(db, "idx-9.buildup"))
     rc, c, err = index(opt, hb, db)
-    check(rc == 0 and not os.path.exists(os.path.join(db, "idx-9.build")),
-          "an incremental run removes a killed rebuild's idx-N.build", err)
+    check(rc == 0 and not os.path.exists(os.path.join(db, "idx-9.build")) and
+          not os.path.exists(os.path.join(db, "idx-9.build1")),
+          "an incremental run removes a killed rebuild's idx-N.build and its shards", err)
+    check(os.path.isdir(os.path.join(db, "idx-9.buildup")), "a look-alike folder is left alone")
     rebuilt = snapshot(opt, db)
     for q in QUERIES:
         check(rebuilt[q] == incremental[q], f"--rebuild: same results for {q!r}",
