@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 PKGS=(cmake make g++ gcc pkg-config python3
       libxapian-dev libcmark-dev libmicrohttpd-dev zlib1g-dev libdeflate-dev libjansson-dev
+      libjemalloc-dev
       clang libclang-rt-14-dev valgrind
       libfriso-dev friso-dict libopencc-dev libopencc-data libutf8proc-dev libssl-dev)
 if [ "${OB_BROWSER_TESTS:-1}" = 1 ]; then
