@@ -56,7 +56,7 @@ for _ in range(rounds):
 subprocess.run(["callgrind_control", "--dump", pid], check=True, capture_output=True)
 PY
 ob_stop "$pid"
-[ -n "${OB_COST_KEEP:-}" ] && cp "$tmp"/cg.*.1 "$OB_COST_KEEP"
+if [ -n "${OB_COST_KEEP:-}" ]; then cp "$tmp"/cg.*.1 "$OB_COST_KEEP"; fi
 pid=""
 
 # the dump taken after --zero is the one with a part number (cg.PID.1)

@@ -788,6 +788,18 @@ static void *shard_main(void *vsh)
   return NULL;
 }
 
+/* Tells the first n shards' threads that no more files come and waits
+ * until each has written what it was given. */
+static void stop_shards(struct run *run, unsigned n)
+{
+  pthread_mutex_lock(&run->mu);
+  run->shards_quit = 1;
+  pthread_cond_broadcast(&run->cv);
+  pthread_mutex_unlock(&run->mu);
+  for (unsigned k = 0; k < n; k++)
+    pthread_join(run->shards[k].th, NULL);
+}
+
 /* Queues an accepted file on the next shard; waits while AHEAD files are
  * queued already, so prepared files do not pile up in memory. */
 static ob_status hand_off(struct run *run, struct job *j)
@@ -1000,11 +1012,8 @@ static ob_status index_all(struct run *run)
     while (started < run->nshards &&
            pthread_create(&run->shards[started].th, NULL, shard_main, &run->shards[started]) == 0)
       started++;
-  if (started < 2) {
-    run->shards_quit = 1; /* the one started, if any, ends at once */
-    pthread_cond_broadcast(&run->cv);
-    for (unsigned k = 0; k < started; k++)
-      pthread_join(run->shards[k].th, NULL);
+  if (started < 2) { /* the one started, if any, ends at once */
+    stop_shards(run, started);
     started = 0;
     run->shards_quit = 0;
   }
@@ -1036,12 +1045,7 @@ static ob_status index_all(struct run *run)
     pthread_join(th, NULL);
   }
   if (started) {
-    pthread_mutex_lock(&run->mu);
-    run->shards_quit = 1;
-    pthread_cond_broadcast(&run->cv);
-    pthread_mutex_unlock(&run->mu);
-    for (unsigned k = 0; k < started; k++)
-      pthread_join(run->shards[k].th, NULL);
+    stop_shards(run, started);
     for (unsigned k = 0; k < started; k++)
       if (run->shards[k].st) { /* the first failure is the one to report */
         snprintf(run->err, OB_ERR_SIZE, "%s", run->shards[k].err);
