@@ -61,6 +61,11 @@ handbook, each with three query sets:
              handbook 0.912 / 0.863 (without the definition symptoms 0.912
              / 0.875, with b 0.5 or 0.75 alike), anchor 0.812 / 0.750 (b
              0.75: 0.800 / 0.738)
+  fresh14    80 more, written the same way in session 8; scored unread at
+             the start (handbook 0.912 / 0.912, anchor 0.688 / 0.675), it
+             judged a blind round of 75 synonym groups (handbook -1 / -1,
+             anchor +1 / +1; the 1,040 queries before it: handbook 0 / -1,
+             anchor +1 / 0: not taken); then its misses were read
 
 Prints S@k / S@1 / MRR@10 for each and fails when a figure falls under
 its floor in FLOORS (set just under what is reached; raise as it improves).
@@ -97,24 +102,26 @@ FLOORS = {
     ("anchor", "fresh11"): (0.90, 0.88),
     ("anchor", "fresh12"): (0.87, 0.83),
     ("anchor", "fresh13"): (0.80, 0.74),
+    ("anchor", "fresh14"): (0.68, 0.67),
     # dev-tune S@1 fell 0.867 -> 0.822 when every section got blind-written
     # symptoms in session 3 (the older ones had been written with dev in
     # view); the held-out sets rose, so the floor follows
     ("handbook", "dev-tune"): (0.97, 0.87),
     ("handbook", "dev-hold"): (0.91, 0.80),
-    ("handbook", "fresh"): (0.91, 0.91),
+    ("handbook", "fresh"): (0.93, 0.92),
     ("handbook", "fresh2"): (0.80, 0.78),
     ("handbook", "fresh3"): (0.95, 0.88),
     ("handbook", "fresh4"): (0.93, 0.83),
     ("handbook", "fresh5"): (0.95, 0.87),
     ("handbook", "fresh6"): (0.97, 0.87),
-    ("handbook", "fresh7"): (0.94, 0.88),
-    ("handbook", "fresh8"): (0.89, 0.86),
+    ("handbook", "fresh7"): (0.94, 0.90),
+    ("handbook", "fresh8"): (0.90, 0.88),
     ("handbook", "fresh9"): (0.91, 0.87),
-    ("handbook", "fresh10"): (0.95, 0.90),
-    ("handbook", "fresh11"): (0.96, 0.86),
+    ("handbook", "fresh10"): (0.97, 0.92),
+    ("handbook", "fresh11"): (0.98, 0.88),
     ("handbook", "fresh12"): (0.95, 0.87),
-    ("handbook", "fresh13"): (0.90, 0.85),
+    ("handbook", "fresh13"): (0.90, 0.87),
+    ("handbook", "fresh14"): (0.92, 0.92),
 }
 
 
@@ -139,6 +146,7 @@ def split_sets(workdir):
     sets["fresh11"] = os.path.join(HERE, "fresh11.jsonl")
     sets["fresh12"] = os.path.join(HERE, "fresh12.jsonl")
     sets["fresh13"] = os.path.join(HERE, "fresh13.jsonl")
+    sets["fresh14"] = os.path.join(HERE, "fresh14.jsonl")
     return sets
 
 
