@@ -64,7 +64,7 @@ handbook, each with three query sets:
   fresh14    80 more, written the same way in session 8; scored unread at
              the start (handbook 0.912 / 0.912, anchor 0.688 / 0.675), it
              judged a blind round of 75 synonym groups (handbook -1 / -1,
-             anchor +1 / +1; the 1,040 queries before it: handbook 0 / -1,
+             anchor +1 / +1; the 1,060 queries before it: handbook 0 / -1,
              anchor +1 / 0: not taken); then its misses were read
 
 Prints S@k / S@1 / MRR@10 for each and fails when a figure falls under
