@@ -66,6 +66,12 @@ handbook, each with three query sets:
              judged a blind round of 75 synonym groups (handbook -1 / -1,
              anchor +1 / +1; the 1,060 queries before it: handbook 0 / -1,
              anchor +1 / 0: not taken); then its misses were read
+  fresh15    80 more, written the same way in session 8, spread evenly over
+             the source (its drier standards included); scored unread
+             before and after the session's two content changes: the
+             reschedule symptom (handbook 0.838 / 0.812 -> 0.850 / 0.825)
+             and the 关闭 synonym group (no change either corpus); anchor
+             0.650 / 0.637
 
 Prints S@k / S@1 / MRR@10 for each and fails when a figure falls under
 its floor in FLOORS (set just under what is reached; raise as it improves).
@@ -91,18 +97,19 @@ FLOORS = {
     # synonym groups, which gained 5 queries over the other sets
     ("anchor", "fresh"): (0.80, 0.79),
     ("anchor", "fresh2"): (0.64, 0.64),
-    ("anchor", "fresh3"): (0.86, 0.71),
+    ("anchor", "fresh3"): (0.90, 0.71),
     ("anchor", "fresh4"): (0.81, 0.65),
-    ("anchor", "fresh5"): (0.88, 0.79),
+    ("anchor", "fresh5"): (0.89, 0.79),
     ("anchor", "fresh6"): (0.92, 0.77),
     ("anchor", "fresh7"): (0.95, 0.83),
     ("anchor", "fresh8"): (0.86, 0.80),
-    ("anchor", "fresh9"): (0.85, 0.79),
+    ("anchor", "fresh9"): (0.86, 0.79),
     ("anchor", "fresh10"): (0.91, 0.86),
     ("anchor", "fresh11"): (0.90, 0.88),
     ("anchor", "fresh12"): (0.87, 0.83),
     ("anchor", "fresh13"): (0.80, 0.74),
     ("anchor", "fresh14"): (0.68, 0.67),
+    ("anchor", "fresh15"): (0.64, 0.63),
     # dev-tune S@1 fell 0.867 -> 0.822 when every section got blind-written
     # symptoms in session 3 (the older ones had been written with dev in
     # view); the held-out sets rose, so the floor follows
@@ -122,6 +129,7 @@ FLOORS = {
     ("handbook", "fresh12"): (0.95, 0.87),
     ("handbook", "fresh13"): (0.90, 0.87),
     ("handbook", "fresh14"): (0.92, 0.92),
+    ("handbook", "fresh15"): (0.84, 0.82),
 }
 
 
@@ -147,6 +155,7 @@ def split_sets(workdir):
     sets["fresh12"] = os.path.join(HERE, "fresh12.jsonl")
     sets["fresh13"] = os.path.join(HERE, "fresh13.jsonl")
     sets["fresh14"] = os.path.join(HERE, "fresh14.jsonl")
+    sets["fresh15"] = os.path.join(HERE, "fresh15.jsonl")
     return sets
 
 
