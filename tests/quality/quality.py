@@ -71,7 +71,13 @@ handbook, each with three query sets:
              before and after the session's two content changes: the
              reschedule symptom (handbook 0.838 / 0.812 -> 0.850 / 0.825)
              and the 关闭 synonym group (no change either corpus); anchor
-             0.650 / 0.637
+             0.650 / 0.637; then its misses were read
+  fresh16    80 more, written the same way in session 8 (about 12 of them
+             questions about a whole sequence or list); scored unread, it
+             judged the "<procedure>分几步" symptoms on the first step of 6
+             procedures (handbook 0.812 / 0.812 -> 0.825 / 0.825; the
+             1,140 queries before it +7 / +4); before the session's
+             changes: handbook 0.800 / 0.800, anchor 0.738 / 0.738 both
 
 Prints S@k / S@1 / MRR@10 for each and fails when a figure falls under
 its floor in FLOORS (set just under what is reached; raise as it improves).
@@ -110,26 +116,28 @@ FLOORS = {
     ("anchor", "fresh13"): (0.80, 0.74),
     ("anchor", "fresh14"): (0.68, 0.67),
     ("anchor", "fresh15"): (0.64, 0.63),
+    ("anchor", "fresh16"): (0.73, 0.73),
     # dev-tune S@1 fell 0.867 -> 0.822 when every section got blind-written
     # symptoms in session 3 (the older ones had been written with dev in
     # view); the held-out sets rose, so the floor follows
     ("handbook", "dev-tune"): (0.97, 0.87),
-    ("handbook", "dev-hold"): (0.91, 0.80),
+    ("handbook", "dev-hold"): (0.95, 0.80),
     ("handbook", "fresh"): (0.93, 0.92),
     ("handbook", "fresh2"): (0.80, 0.78),
-    ("handbook", "fresh3"): (0.95, 0.88),
+    ("handbook", "fresh3"): (0.95, 0.90),
     ("handbook", "fresh4"): (0.93, 0.83),
-    ("handbook", "fresh5"): (0.95, 0.87),
+    ("handbook", "fresh5"): (0.94, 0.87),
     ("handbook", "fresh6"): (0.97, 0.87),
-    ("handbook", "fresh7"): (0.94, 0.90),
-    ("handbook", "fresh8"): (0.90, 0.88),
-    ("handbook", "fresh9"): (0.91, 0.87),
+    ("handbook", "fresh7"): (0.95, 0.91),
+    ("handbook", "fresh8"): (0.93, 0.89),
+    ("handbook", "fresh9"): (0.94, 0.89),
     ("handbook", "fresh10"): (0.97, 0.92),
     ("handbook", "fresh11"): (0.98, 0.88),
     ("handbook", "fresh12"): (0.95, 0.87),
     ("handbook", "fresh13"): (0.90, 0.87),
     ("handbook", "fresh14"): (0.92, 0.92),
-    ("handbook", "fresh15"): (0.84, 0.82),
+    ("handbook", "fresh15"): (0.85, 0.83),
+    ("handbook", "fresh16"): (0.82, 0.82),
 }
 
 
@@ -156,6 +164,7 @@ def split_sets(workdir):
     sets["fresh13"] = os.path.join(HERE, "fresh13.jsonl")
     sets["fresh14"] = os.path.join(HERE, "fresh14.jsonl")
     sets["fresh15"] = os.path.join(HERE, "fresh15.jsonl")
+    sets["fresh16"] = os.path.join(HERE, "fresh16.jsonl")
     return sets
 
 
