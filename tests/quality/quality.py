@@ -77,7 +77,13 @@ handbook, each with three query sets:
              judged the "<procedure>分几步" symptoms on the first step of 6
              procedures (handbook 0.812 / 0.812 -> 0.825 / 0.825; the
              1,140 queries before it +7 / +4); before the session's
-             changes: handbook 0.800 / 0.800, anchor 0.738 / 0.738 both
+             changes: handbook 0.800 / 0.800, anchor 0.738 / 0.738 both;
+             then its misses were read
+  fresh17    80 more, written the same way in session 8; scored unread, it
+             judged 8 symptoms written after reading fresh14-16 (handbook
+             0.825 / 0.800 -> 0.838 / 0.812; the 1,220 queries before it
+             +5 / +7); before the session's changes: handbook 0.812 /
+             0.787, anchor 0.750 / 0.713 both
 
 Prints S@k / S@1 / MRR@10 for each and fails when a figure falls under
 its floor in FLOORS (set just under what is reached; raise as it improves).
@@ -117,6 +123,7 @@ FLOORS = {
     ("anchor", "fresh14"): (0.68, 0.67),
     ("anchor", "fresh15"): (0.64, 0.63),
     ("anchor", "fresh16"): (0.73, 0.73),
+    ("anchor", "fresh17"): (0.74, 0.70),
     # dev-tune S@1 fell 0.867 -> 0.822 when every section got blind-written
     # symptoms in session 3 (the older ones had been written with dev in
     # view); the held-out sets rose, so the floor follows
@@ -131,13 +138,14 @@ FLOORS = {
     ("handbook", "fresh7"): (0.95, 0.91),
     ("handbook", "fresh8"): (0.93, 0.89),
     ("handbook", "fresh9"): (0.94, 0.89),
-    ("handbook", "fresh10"): (0.97, 0.92),
+    ("handbook", "fresh10"): (0.97, 0.93),
     ("handbook", "fresh11"): (0.98, 0.88),
     ("handbook", "fresh12"): (0.95, 0.87),
     ("handbook", "fresh13"): (0.90, 0.87),
-    ("handbook", "fresh14"): (0.92, 0.92),
-    ("handbook", "fresh15"): (0.85, 0.83),
-    ("handbook", "fresh16"): (0.82, 0.82),
+    ("handbook", "fresh14"): (0.93, 0.93),
+    ("handbook", "fresh15"): (0.89, 0.87),
+    ("handbook", "fresh16"): (0.83, 0.83),
+    ("handbook", "fresh17"): (0.83, 0.81),
 }
 
 
@@ -165,6 +173,7 @@ def split_sets(workdir):
     sets["fresh14"] = os.path.join(HERE, "fresh14.jsonl")
     sets["fresh15"] = os.path.join(HERE, "fresh15.jsonl")
     sets["fresh16"] = os.path.join(HERE, "fresh16.jsonl")
+    sets["fresh17"] = os.path.join(HERE, "fresh17.jsonl")
     return sets
 
 
