@@ -3,7 +3,7 @@
 
 Scores the engine on the anchor corpus (tests/quality/anchor, the source
 split into clauses, indexed as it is) and the product on the bundled
-handbook, each with the twenty-one query sets below (1,540 queries):
+handbook, each with the twenty-two query sets below (1,620 queries):
 
   dev-tune   the first 45 dev queries  (the only ones weights were tuned on)
   dev-hold   the last 45 dev queries   (held out)
@@ -98,7 +98,14 @@ handbook, each with the twenty-one query sets below (1,540 queries):
              synonym groups 1.3; two candidates fixed beforehand): old
              weights anchor 0.675 / 0.675, handbook 0.863 / 0.863;
              bigrams 0.8 alone 0.688 / 0.675 and 0.863 / 0.863; both
-             0.762 / 0.750 and 0.875 / 0.875 (taken)
+             0.762 / 0.750 and 0.875 / 0.875 (taken); then its misses
+             were read
+  fresh20    80 more, written the same way last in session 8 and scored
+             unread: the session's start (old weights, old synonyms, the
+             handbook as it was) anchor 0.700 / 0.688, handbook 0.825 /
+             0.825; its end anchor 0.713 / 0.700, handbook 0.825 / 0.825;
+             the new weights alone change nothing on it, nor does the
+             last symptom (the lowest incident level)
 
 Prints S@k / S@1 / MRR@10 for each and fails when a figure falls under
 its floor in FLOORS (set just under what is reached; raise as it improves).
@@ -141,6 +148,7 @@ FLOORS = {
     ("anchor", "fresh17"): (0.74, 0.72),
     ("anchor", "fresh18"): (0.78, 0.78),
     ("anchor", "fresh19"): (0.76, 0.74),
+    ("anchor", "fresh20"): (0.71, 0.69),
     # dev-tune S@1 fell 0.867 -> 0.822 when every section got blind-written
     # symptoms in session 3 (the older ones had been written with dev in
     # view); the held-out sets rose, so the floor follows
@@ -165,6 +173,7 @@ FLOORS = {
     ("handbook", "fresh17"): (0.84, 0.82),
     ("handbook", "fresh18"): (0.91, 0.88),
     ("handbook", "fresh19"): (0.87, 0.87),
+    ("handbook", "fresh20"): (0.82, 0.82),
 }
 
 
@@ -195,6 +204,7 @@ def split_sets(workdir):
     sets["fresh17"] = os.path.join(HERE, "fresh17.jsonl")
     sets["fresh18"] = os.path.join(HERE, "fresh18.jsonl")
     sets["fresh19"] = os.path.join(HERE, "fresh19.jsonl")
+    sets["fresh20"] = os.path.join(HERE, "fresh20.jsonl")
     return sets
 
 
