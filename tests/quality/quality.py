@@ -168,11 +168,11 @@ FLOORS = {
     ("handbook", "fresh12"): (0.96, 0.89),
     ("handbook", "fresh13"): (0.91, 0.88),
     ("handbook", "fresh14"): (0.93, 0.93),
-    ("handbook", "fresh15"): (0.87, 0.84),
+    ("handbook", "fresh15"): (0.88, 0.86),
     ("handbook", "fresh16"): (0.82, 0.82),
-    ("handbook", "fresh17"): (0.84, 0.82),
-    ("handbook", "fresh18"): (0.91, 0.88),
-    ("handbook", "fresh19"): (0.87, 0.87),
+    ("handbook", "fresh17"): (0.86, 0.83),
+    ("handbook", "fresh18"): (0.92, 0.89),
+    ("handbook", "fresh19"): (0.88, 0.88),
     ("handbook", "fresh20"): (0.82, 0.82),
 }
 
