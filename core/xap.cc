@@ -3,6 +3,8 @@
 
 #include <xapian.h>
 
+#include "mindex.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -28,11 +30,12 @@ struct ob_xwriter {
 
 struct ob_xdb {
   Xapian::Database disk; // the index on disk: revision, metadata, reopen
-  Xapian::Database db;   // what is searched: disk, or its copy in memory
+  Xapian::Database db;   // what Xapian searches (the disk index)
   std::string path;
   unsigned long mem_max = 0; // copy into memory up to this many entries
-  bool copied = false;       // db is the copy in memory
+  ob_mindex *mem = nullptr;  // that copy, searched instead of db (mindex.h)
   double k1 = 1.2, b = 0.75;
+  ~ob_xdb() { ob_mindex_free(mem); }
 };
 
 struct clause {
@@ -270,34 +273,42 @@ extern "C" void ob_xdb_close(ob_xdb *db)
   }
 }
 
-// Points db->db at the disk index, or at a copy of it in Xapian's
-// InMemory backend when it is small enough. Document ids, terms, wdf,
-// values and data are copied as they are, so scores are identical; what
-// goes is the block reads and the inflating of data records per query.
+// Copies the disk index into an ob_mindex when it is small enough:
+// document ids, terms, wdf, lengths, values and data as they are, so the
+// scores are Xapian's (mindex.h); what goes is the matcher's fixed cost
+// per query term, the block reads and the inflating of data records.
 static void load_copy(ob_xdb *x)
 {
   x->db = x->disk;
-  x->copied = false;
+  ob_mindex_free(x->mem);
+  x->mem = nullptr;
   if (!x->mem_max || x->disk.get_doccount() > x->mem_max)
     return;
   for (int attempt = 0;; attempt++) {
+    ob_mindex *m = ob_mindex_new();
     try {
-      // Deprecated in 1.4 (removed in 1.5, which has no such backend);
-      // Debian 12 ships 1.4.22. Without it this is a plain disk search.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-      Xapian::WritableDatabase mem = Xapian::InMemory::open();
-#pragma GCC diagnostic pop
       for (Xapian::PostingIterator it = x->disk.postlist_begin("");
-           it != x->disk.postlist_end(""); ++it)
-        mem.replace_document(*it, x->disk.get_document(*it));
-      x->db = mem;
-      x->copied = true;
+           it != x->disk.postlist_end(""); ++it) {
+        Xapian::Document doc = x->disk.get_document(*it);
+        std::string data = doc.get_data();
+        ob_mindex_add_doc(m, *it, x->disk.get_doclength(*it), data.data(), data.size());
+        for (Xapian::ValueIterator v = doc.values_begin(); v != doc.values_end(); ++v)
+          ob_mindex_add_value(m, v.get_valueno(), (*v).data(), (*v).size());
+        for (Xapian::TermIterator t = doc.termlist_begin(); t != doc.termlist_end(); ++t)
+          ob_mindex_add_term(m, (*t).data(), (*t).size(), t.get_wdf());
+      }
+      ob_mindex_seal(m);
+      x->mem = m;
       return;
     } catch (const Xapian::DatabaseModifiedError &) {
+      ob_mindex_free(m);
       if (attempt > 0)
         throw;
       x->disk.reopen();
+      x->db = x->disk;
+    } catch (...) {
+      ob_mindex_free(m);
+      throw;
     }
   }
 }
@@ -311,7 +322,7 @@ extern "C" ob_status ob_xdb_preload(ob_xdb *db, unsigned long max_docs, char *er
   GUARD_END("copy index into memory")
 }
 
-extern "C" int ob_xdb_in_memory(ob_xdb *db) { return db->copied; }
+extern "C" int ob_xdb_in_memory(ob_xdb *db) { return db->mem != nullptr; }
 
 extern "C" ob_status ob_xdb_reopen(ob_xdb *db, int *changed, char *err)
 {
@@ -566,6 +577,30 @@ static bool stage_one(const Xapian::Database &db, const ob_xquery *q, const ob_x
   return ids.size() >= p->pool;
 }
 
+// The query in mindex.h's terms, searched in the copy in memory.
+static ob_status mem_search(ob_xdb *db, const ob_xquery *q, const ob_xsearch_opts *o,
+                            ob_xresults *res, char *err)
+{
+  std::vector<std::vector<const char *>> ptrs;
+  std::vector<ob_mclause> clauses;
+  std::vector<ob_mfilter> filters;
+  ptrs.reserve(q->clauses.size() + q->filters.size());
+  for (const clause &c : q->clauses) {
+    ptrs.emplace_back();
+    for (const std::string &t : c.terms)
+      ptrs.back().push_back(t.c_str());
+    clauses.push_back({ptrs.back().data(), ptrs.back().size(), c.scale});
+  }
+  for (const auto &g : q->filters) {
+    ptrs.emplace_back();
+    for (const std::string &t : g.second)
+      ptrs.back().push_back(t.c_str());
+    filters.push_back({ptrs.back().data(), ptrs.back().size()});
+  }
+  return ob_mindex_search(db->mem, clauses.data(), clauses.size(), filters.data(),
+                          filters.size(), db->k1, db->b, o, res, err);
+}
+
 extern "C" ob_status ob_xdb_search(ob_xdb *db, const ob_xquery *q, const ob_xsearch_opts *o,
                                    ob_xresults *res, char *err)
 {
@@ -574,6 +609,11 @@ extern "C" ob_status ob_xdb_search(ob_xdb *db, const ob_xquery *q, const ob_xsea
   res->hits = nullptr;
   res->pruned = 0;
   GUARD_BEGIN
+  if (db->mem) {
+    ob_status st = mem_search(db, q, o, res, err);
+    if (st != OB_EINPUT) // EINPUT: a value slot not kept; Xapian below
+      return st;
+  }
   Xapian::Query query = build(q);
   // with a prior, the best `pool` hits are ranked again before the cut
   size_t want = o->offset + o->limit;

@@ -4,6 +4,7 @@
 #include "doc.h"
 #include "index.h"
 #include "json.h"
+#include "mindex.h"
 #include "schema.h"
 #include "search.h"
 #include "status.h"
@@ -23,6 +24,11 @@ int main()
   OK(ob_utf8_valid("ok", 2), "ob_utf8 from C++");
   OK(ob_doc_id_valid("cxx-1"), "ob_doc from C++");
   EQ_STR(ob_strerror(OB_OK), "ok", "ob_strerror from C++");
+
+  ob_mindex *mi = ob_mindex_new();
+  ob_mindex_seal(mi);
+  OK(ob_mindex_doc_count(mi) == 0, "ob_mindex from C++");
+  ob_mindex_free(mi);
 
   ob_buf jb;
   ob_jw w;

@@ -1,0 +1,74 @@
+/* mindex.h - an exact BM25 match over a small index held in plain arrays.
+ *
+ * The shim (xap.cc) copies a small index (the bundled handbook: a few
+ * hundred entries) into an ob_mindex when it opens it, and searches the
+ * copy instead of running Xapian's matcher: on the handbook the matcher's
+ * fixed cost per query term (postlist trees, statistics, weight objects)
+ * was half of a request. The scores are Xapian's: BM25Weight with k2 = 0,
+ * k3 = 1 and a minimum normalised length of 0.5, a synonym clause
+ * weighted as one term (wdf summed, term frequency estimated the way
+ * Xapian 1.4 estimates an OR), clauses summed, ties in docid order,
+ * collapsing and the prior as in ob_xdb_search. tests/unit/test_xsearch.c
+ * compares both on every query it has.
+ *
+ * Owns: every byte it holds (terms, postings, values, data records); the
+ * caller's strings are copied. Not thread-safe to build; a built index is
+ * read-only and may be searched by one thread at a time (each worker has
+ * its own, like its ob_xdb).
+ */
+#ifndef OB_MINDEX_H
+#define OB_MINDEX_H
+
+#include <stddef.h>
+
+#include "status.h"
+#include "xap.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define OB_MINDEX_SLOTS 4 /* value slots kept (0..3); collapsing on others falls back */
+
+typedef struct ob_mindex ob_mindex;
+
+ob_mindex *ob_mindex_new(void); /* caller frees with ob_mindex_free() */
+void ob_mindex_free(ob_mindex *m);
+
+/* Building: documents in ascending docid order, each followed by its
+ * values and terms; then ob_mindex_seal() once. */
+void ob_mindex_add_doc(ob_mindex *m, unsigned docid, unsigned long doclen, const char *data,
+                       size_t data_len);
+void ob_mindex_add_value(ob_mindex *m, unsigned slot, const char *v, size_t len);
+void ob_mindex_add_term(ob_mindex *m, const char *term, size_t len, unsigned wdf);
+void ob_mindex_seal(ob_mindex *m);
+
+size_t ob_mindex_doc_count(const ob_mindex *m);
+unsigned long ob_mindex_termfreq(const ob_mindex *m, const char *term);
+
+/* One weighted clause: n > 1 terms form a synonym group. */
+typedef struct ob_mclause {
+  const char *const *terms;
+  size_t n;
+  double scale;
+} ob_mclause;
+
+/* Filters: the terms of one group are OR-ed, groups AND-ed. */
+typedef struct ob_mfilter {
+  const char *const *terms;
+  size_t n;
+} ob_mfilter;
+
+/* Runs the OR of the clauses, filtered, with BM25 (k1, b), as
+ * ob_xdb_search does (o->prune is ignored: the match is always exact).
+ * res->total is the exact number of matches after collapsing. Returns
+ * OB_EINPUT when o->collapse_slot is not kept (the caller then searches
+ * with Xapian). Caller frees res with ob_xresults_free(). */
+ob_status ob_mindex_search(const ob_mindex *m, const ob_mclause *c, size_t nc,
+                           const ob_mfilter *f, size_t nf, double k1, double b,
+                           const ob_xsearch_opts *o, ob_xresults *res, char *err) OB_WUR;
+
+#ifdef __cplusplus
+}
+#endif
+#endif
