@@ -212,12 +212,28 @@ struct ranked {
   uint32_t doc;
 };
 
-static int by_weight(const void *pa, const void *pb)
+/* Rank order: weight descending, then docid ascending (doc order is
+ * docid order), as Xapian sorts by relevance. */
+static int before(const struct ranked *a, const struct ranked *b)
 {
-  const struct ranked *a = pa, *b = pb;
-  if (a->w != b->w)
-    return a->w > b->w ? -1 : 1;
-  return a->doc < b->doc ? -1 : a->doc > b->doc; /* doc order is docid order */
+  return a->w > b->w || (a->w == b->w && a->doc < b->doc);
+}
+
+static void sift_down(struct ranked *h, size_t n, size_t i)
+{
+  for (;;) {
+    size_t l = 2 * i + 1, best = i;
+    if (l < n && before(&h[l], &h[best]))
+      best = l;
+    if (l + 1 < n && before(&h[l + 1], &h[best]))
+      best = l + 1;
+    if (best == i)
+      return;
+    struct ranked t = h[i];
+    h[i] = h[best];
+    h[best] = t;
+    i = best;
+  }
 }
 
 /* Marks the documents that pass every filter group. */
@@ -247,7 +263,7 @@ ob_status ob_mindex_search(const ob_mindex *m, const ob_mclause *c, size_t nc,
   unsigned *wdf = NULL;
   uint32_t *touched = NULL;
   unsigned char *hit = NULL, *pass = NULL;
-  struct ranked *rk = NULL;
+  struct ranked *rk = NULL, *top = NULL;
   unsigned *seen = NULL, *mark = NULL;
   ob_status st = OB_OK;
   res->total = 0;
@@ -330,26 +346,44 @@ ob_status ob_mindex_search(const ob_mindex *m, const ob_mclause *c, size_t nc,
       rk[nr].doc = (uint32_t)d;
       nr++;
     }
-  qsort(rk, nr, sizeof *rk, by_weight);
 
-  /* collapse: at most collapse_max per value, in rank order */
-  if (o->collapse_max) {
+  /* the total after collapsing, from counts alone */
+  if (o->collapse_max)
     seen = ob_xcalloc(m->nkeys ? m->nkeys : 1, sizeof *seen);
-    size_t kept = 0;
-    for (size_t i = 0; i < nr; i++) {
-      int key = m->docs[rk[i].doc].key[o->collapse_slot];
-      if (key >= 0 && seen[key]++ >= o->collapse_max)
-        continue;
-      rk[kept++] = rk[i];
-    }
-    nr = kept;
+  size_t total = 0;
+  for (size_t i = 0; i < nr; i++) {
+    int key = o->collapse_max ? m->docs[rk[i].doc].key[o->collapse_slot] : -1;
+    if (key < 0 || seen[key]++ < o->collapse_max)
+      total++;
   }
-  res->total = nr;
+  res->total = total;
+  if (seen)
+    memset(seen, 0, (m->nkeys ? m->nkeys : 1) * sizeof *seen);
 
   /* with a prior, the best `pool` hits are ranked again before the cut */
   size_t want = o->offset + o->limit;
   if (o->prior && o->prior->pool > want)
     want = o->prior->pool;
+  if (want > total)
+    want = total;
+
+  /* the best `want` in rank order, collapsed (at most collapse_max per
+   * value): a heap, since a request needs 10-30 of a few hundred matches */
+  for (size_t i = nr / 2; i-- > 0;)
+    sift_down(rk, nr, i);
+  top = ob_xmalloc((want ? want : 1) * sizeof *top);
+  size_t kept = 0, left = nr;
+  while (left && kept < want) {
+    struct ranked r = rk[0];
+    rk[0] = rk[--left];
+    sift_down(rk, left, 0);
+    int key = o->collapse_max ? m->docs[r.doc].key[o->collapse_slot] : -1;
+    if (key >= 0 && seen[key]++ >= o->collapse_max)
+      continue;
+    top[kept++] = r;
+  }
+  nr = kept;
+
   size_t first = o->prior ? 0 : o->offset;
   size_t end = nr < want ? nr : want;
   if (first > end)
@@ -357,20 +391,20 @@ ob_status ob_mindex_search(const ob_mindex *m, const ob_mclause *c, size_t nc,
   if (o->prior) {
     size_t plen = strlen(o->prior->prefix);
     for (size_t i = first; i < end; i++) {
-      int key = m->docs[rk[i].doc].key[o->collapse_slot];
+      int key = m->docs[top[i].doc].key[o->collapse_slot];
       if (key >= 0 && strncmp(m->keys[key], o->prior->prefix, plen) == 0)
-        rk[i].w *= o->prior->factor;
+        top[i].w *= o->prior->factor;
     }
     /* a stable sort keeps the order among equal weights: insertion sort
      * over at most `pool` items */
     for (size_t i = first + 1; i < end; i++) {
-      struct ranked x = rk[i];
+      struct ranked x = top[i];
       size_t j = i;
-      while (j > first && rk[j - 1].w < x.w) {
-        rk[j] = rk[j - 1];
+      while (j > first && top[j - 1].w < x.w) {
+        top[j] = top[j - 1];
         j--;
       }
-      rk[j] = x;
+      top[j] = x;
     }
   }
   size_t skip = o->offset - first;
@@ -379,7 +413,7 @@ ob_status ob_mindex_search(const ob_mindex *m, const ob_mclause *c, size_t nc,
     n = o->limit;
   res->hits = ob_xcalloc(n ? n : 1, sizeof *res->hits);
   for (size_t i = 0; i < n; i++) {
-    const struct ranked *r = &rk[first + skip + i];
+    const struct ranked *r = &top[first + skip + i];
     const struct mdoc *d = &m->docs[r->doc];
     struct ob_xhit *h = &res->hits[res->n++];
     h->docid = d->docid;
@@ -394,6 +428,7 @@ out:
   free(hit);
   free(pass);
   free(rk);
+  free(top);
   free(seen);
   free(mark);
   return st;
