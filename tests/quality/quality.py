@@ -3,7 +3,7 @@
 
 Scores the engine on the anchor corpus (tests/quality/anchor, the source
 split into clauses, indexed as it is) and the product on the bundled
-handbook, each with the twenty-two query sets below (1,620 queries):
+handbook, each with the twenty-five query sets below (1,860 queries):
 
   dev-tune   the first 45 dev queries  (the only ones weights were tuned on)
   dev-hold   the last 45 dev queries   (held out)
@@ -106,6 +106,22 @@ handbook, each with the twenty-two query sets below (1,620 queries):
              0.825; its end anchor 0.713 / 0.700, handbook 0.825 / 0.825;
              the new weights alone change nothing on it, nor does the
              last symptom (the lowest incident level)
+  fresh21    80 more, written the same way in session 9 and scored unread:
+             it judged the definition words 什么东西 / 啥东西 and the UPS
+             symptom, both from fresh20's misses (handbook 0.900 / 0.900
+             -> 0.912 / 0.912, anchor 0.762 / 0.762 both); then its misses
+             were read
+  fresh22    80 more, written the same way in session 9 (some 2-5
+             characters long, some rambling) and scored unread: it judged
+             到底 as a stop word and 「网络运维标准化分几步」 on all four
+             steps, both from fresh21's misses (handbook 0.762 / 0.750 ->
+             0.787 / 0.775, anchor 0.650 / 0.650 both); with fresh21 it
+             judged synonym groups at 1.5 instead of 1.3 (anchor 113 -> 116
+             of 160, handbook 138 -> 139); then its misses were read
+  fresh23    80 more, written the same way last in session 9 and scored
+             unread: the session's start anchor 0.675 / 0.662, handbook
+             0.887 / 0.887; its end 0.688 / 0.675 and 0.900 / 0.900 (the
+             synonym weight gives the one query each)
 
 Prints S@k / S@1 / MRR@10 for each and fails when a figure falls under
 its floor in FLOORS (set just under what is reached; raise as it improves).
@@ -120,60 +136,71 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import evaluate  # noqa: E402  (the scorer from shared/eval, copied)
 
-# (corpus, query set) -> floors for S@k and S@1
+# (corpus, query set) -> floors for S@k and S@1. Session 9 lowered eight
+# by a query each: synonym groups at 1.5 (taken on three later sets, +4
+# anchor and +2 handbook queries there, +7 / -1 over the sets below) cost
+# anchor fresh7, fresh11 and fresh16 one first place each and fresh19 and
+# fresh20 one query, handbook fresh14, fresh17 and fresh20 one query; the
+# UPS symptom cost handbook fresh16 one (「idc是啥的缩写 机房干嘛用的」)
 FLOORS = {
     # BM25 b 0.5 (session 7): +7 S@k / +15 S@1 anchor queries over the 740
     # seen, +5 / +5 handbook; anchor dev-hold lost one query each (0.822 /
     # 0.711 -> 0.800 / 0.689), its floor stays
-    ("anchor", "dev-tune"): (0.91, 0.75),
+    ("anchor", "dev-tune"): (0.91, 0.77),
     ("anchor", "dev-hold"): (0.79, 0.71),
     # anchor fresh S@k 0.775 -> 0.762 (one query) with the second round of
     # synonym groups, which gained 5 queries over the other sets
     ("anchor", "fresh"): (0.82, 0.82),
-    ("anchor", "fresh2"): (0.65, 0.63),
-    ("anchor", "fresh3"): (0.93, 0.74),
-    ("anchor", "fresh4"): (0.86, 0.69),
-    ("anchor", "fresh5"): (0.92, 0.83),
-    ("anchor", "fresh6"): (0.92, 0.86),
-    ("anchor", "fresh7"): (0.97, 0.88),
+    ("anchor", "fresh2"): (0.67, 0.65),
+    ("anchor", "fresh3"): (0.93, 0.78),
+    ("anchor", "fresh4"): (0.86, 0.71),
+    ("anchor", "fresh5"): (0.93, 0.83),
+    ("anchor", "fresh6"): (0.93, 0.87),
+    ("anchor", "fresh7"): (0.97, 0.87),
     ("anchor", "fresh8"): (0.88, 0.82),
     ("anchor", "fresh9"): (0.87, 0.81),
     ("anchor", "fresh10"): (0.94, 0.89),
-    ("anchor", "fresh11"): (0.91, 0.88),
-    ("anchor", "fresh12"): (0.92, 0.88),
-    ("anchor", "fresh13"): (0.83, 0.77),
+    ("anchor", "fresh11"): (0.91, 0.87),
+    ("anchor", "fresh12"): (0.93, 0.88),
+    ("anchor", "fresh13"): (0.83, 0.78),
     ("anchor", "fresh14"): (0.68, 0.67),
-    ("anchor", "fresh15"): (0.64, 0.63),
-    ("anchor", "fresh16"): (0.76, 0.76),
-    ("anchor", "fresh17"): (0.74, 0.72),
+    ("anchor", "fresh15"): (0.66, 0.63),
+    ("anchor", "fresh16"): (0.76, 0.74),
+    ("anchor", "fresh17"): (0.76, 0.73),
     ("anchor", "fresh18"): (0.78, 0.78),
-    ("anchor", "fresh19"): (0.76, 0.74),
-    ("anchor", "fresh20"): (0.71, 0.69),
+    ("anchor", "fresh19"): (0.74, 0.74),
+    ("anchor", "fresh20"): (0.69, 0.68),
+    ("anchor", "fresh21"): (0.78, 0.78),
+    ("anchor", "fresh22"): (0.66, 0.66),
+    ("anchor", "fresh23"): (0.68, 0.67),
     # dev-tune S@1 fell 0.867 -> 0.822 when every section got blind-written
     # symptoms in session 3 (the older ones had been written with dev in
     # view); the held-out sets rose, so the floor follows
     ("handbook", "dev-tune"): (0.99, 0.88),
-    ("handbook", "dev-hold"): (0.93, 0.82),
-    ("handbook", "fresh"): (0.92, 0.91),
-    ("handbook", "fresh2"): (0.85, 0.83),
+    ("handbook", "dev-hold"): (0.95, 0.82),
+    ("handbook", "fresh"): (0.92, 0.92),
+    ("handbook", "fresh2"): (0.85, 0.85),
     ("handbook", "fresh3"): (0.98, 0.91),
     ("handbook", "fresh4"): (0.94, 0.86),
     ("handbook", "fresh5"): (0.96, 0.91),
     ("handbook", "fresh6"): (0.98, 0.91),
-    ("handbook", "fresh7"): (0.94, 0.92),
-    ("handbook", "fresh8"): (0.93, 0.91),
+    ("handbook", "fresh7"): (0.96, 0.93),
+    ("handbook", "fresh8"): (0.94, 0.92),
     ("handbook", "fresh9"): (0.93, 0.89),
     ("handbook", "fresh10"): (0.97, 0.93),
     ("handbook", "fresh11"): (0.98, 0.88),
     ("handbook", "fresh12"): (0.96, 0.89),
-    ("handbook", "fresh13"): (0.91, 0.88),
-    ("handbook", "fresh14"): (0.93, 0.93),
+    ("handbook", "fresh13"): (0.93, 0.91),
+    ("handbook", "fresh14"): (0.92, 0.92),
     ("handbook", "fresh15"): (0.88, 0.86),
-    ("handbook", "fresh16"): (0.82, 0.82),
-    ("handbook", "fresh17"): (0.86, 0.83),
-    ("handbook", "fresh18"): (0.92, 0.89),
+    ("handbook", "fresh16"): (0.81, 0.81),
+    ("handbook", "fresh17"): (0.84, 0.82),
+    ("handbook", "fresh18"): (0.93, 0.91),
     ("handbook", "fresh19"): (0.88, 0.88),
-    ("handbook", "fresh20"): (0.82, 0.82),
+    ("handbook", "fresh20"): (0.84, 0.84),
+    ("handbook", "fresh21"): (0.93, 0.93),
+    ("handbook", "fresh22"): (0.79, 0.78),
+    ("handbook", "fresh23"): (0.89, 0.89),
 }
 
 
@@ -186,25 +213,8 @@ def split_sets(workdir):
             fh.writelines(lines)
         sets[name] = path
     sets["fresh"] = os.path.join(HERE, "fresh.jsonl")
-    sets["fresh2"] = os.path.join(HERE, "fresh2.jsonl")
-    sets["fresh3"] = os.path.join(HERE, "fresh3.jsonl")
-    sets["fresh4"] = os.path.join(HERE, "fresh4.jsonl")
-    sets["fresh5"] = os.path.join(HERE, "fresh5.jsonl")
-    sets["fresh6"] = os.path.join(HERE, "fresh6.jsonl")
-    sets["fresh7"] = os.path.join(HERE, "fresh7.jsonl")
-    sets["fresh8"] = os.path.join(HERE, "fresh8.jsonl")
-    sets["fresh9"] = os.path.join(HERE, "fresh9.jsonl")
-    sets["fresh10"] = os.path.join(HERE, "fresh10.jsonl")
-    sets["fresh11"] = os.path.join(HERE, "fresh11.jsonl")
-    sets["fresh12"] = os.path.join(HERE, "fresh12.jsonl")
-    sets["fresh13"] = os.path.join(HERE, "fresh13.jsonl")
-    sets["fresh14"] = os.path.join(HERE, "fresh14.jsonl")
-    sets["fresh15"] = os.path.join(HERE, "fresh15.jsonl")
-    sets["fresh16"] = os.path.join(HERE, "fresh16.jsonl")
-    sets["fresh17"] = os.path.join(HERE, "fresh17.jsonl")
-    sets["fresh18"] = os.path.join(HERE, "fresh18.jsonl")
-    sets["fresh19"] = os.path.join(HERE, "fresh19.jsonl")
-    sets["fresh20"] = os.path.join(HERE, "fresh20.jsonl")
+    for i in range(2, 24):
+        sets[f"fresh{i}"] = os.path.join(HERE, f"fresh{i}.jsonl")
     return sets
 
 
