@@ -41,16 +41,6 @@ struct ob_mindex {
   int sealed;
 };
 
-static uint64_t fnv(const char *s, size_t n)
-{
-  uint64_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < n; i++) {
-    h ^= (unsigned char)s[i];
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
 static struct term *find(const ob_mindex *m, const char *s, size_t n, uint64_t h)
 {
   if (!m->tcap)
@@ -137,7 +127,7 @@ void ob_mindex_add_term(ob_mindex *m, const char *s, size_t n, unsigned wdf)
     return;
   if ((m->nterms + 1) * 2 > m->tcap)
     grow_terms(m);
-  uint64_t h = fnv(s, n);
+  uint64_t h = (uint64_t)ob_fnv64(s, n);
   struct term *t = find(m, s, n, h);
   if (!t->s) {
     t->s = ob_xstrndup(s, n);
@@ -167,7 +157,7 @@ size_t ob_mindex_doc_count(const ob_mindex *m) { return m->ndocs; }
 static const struct term *lookup(const ob_mindex *m, const char *s)
 {
   size_t n = strlen(s);
-  const struct term *t = find(m, s, n, fnv(s, n));
+  const struct term *t = find(m, s, n, (uint64_t)ob_fnv64(s, n));
   return t && t->s ? t : NULL;
 }
 
