@@ -29,24 +29,30 @@ struct mdoc {
   int key[OB_MINDEX_SLOTS]; /* interned value per slot; -1 = none */
 };
 
+/* A hash table of strings, open addressing, power-of-two size: the terms,
+ * and the values interned as keys (a term's postings unused there). */
+struct table {
+  struct term *v;
+  size_t n, cap;
+};
+
 struct ob_mindex {
   struct mdoc *docs;
   size_t ndocs, docs_cap;
-  struct term *terms; /* open addressing, power-of-two size */
-  size_t nterms, tcap;
-  char **keys; /* interned values: keys[id] */
+  struct table terms;
+  struct table values; /* value -> key id: the slot's n, with cap 1 once set */
+  char **keys;         /* keys[id]: the interned values */
   size_t nkeys, keys_cap;
   unsigned long long total_len;
   double len_factor; /* 1 / average length, 0 for an empty index */
-  int sealed;
 };
 
-static struct term *find(const ob_mindex *m, const char *s, size_t n, uint64_t h)
+static struct term *find(const struct table *tb, const char *s, size_t n, uint64_t h)
 {
-  if (!m->tcap)
+  if (!tb->cap)
     return NULL;
-  for (size_t i = h & (m->tcap - 1);; i = (i + 1) & (m->tcap - 1)) {
-    struct term *t = &m->terms[i];
+  for (size_t i = h & (tb->cap - 1);; i = (i + 1) & (tb->cap - 1)) {
+    struct term *t = &tb->v[i];
     if (!t->s)
       return t;
     if (t->hash == h && t->len == n && memcmp(t->s, s, n) == 0)
@@ -54,16 +60,36 @@ static struct term *find(const ob_mindex *m, const char *s, size_t n, uint64_t h
   }
 }
 
-static void grow_terms(ob_mindex *m)
+/* The slot of s, added (empty postings) if it is new. */
+static struct term *intern(struct table *tb, const char *s, size_t n)
 {
-  struct term *old = m->terms;
-  size_t ocap = m->tcap;
-  m->tcap = ocap ? ocap * 2 : 1024;
-  m->terms = ob_xcalloc(m->tcap, sizeof *m->terms);
-  for (size_t i = 0; i < ocap; i++)
-    if (old[i].s)
-      *find(m, old[i].s, old[i].len, old[i].hash) = old[i];
-  free(old);
+  if ((tb->n + 1) * 2 > tb->cap) {
+    struct table old = *tb;
+    tb->cap = old.cap ? old.cap * 2 : 1024;
+    tb->v = ob_xcalloc(tb->cap, sizeof *tb->v);
+    for (size_t i = 0; i < old.cap; i++)
+      if (old.v[i].s)
+        *find(tb, old.v[i].s, old.v[i].len, old.v[i].hash) = old.v[i];
+    free(old.v);
+  }
+  uint64_t h = (uint64_t)ob_fnv64(s, n);
+  struct term *t = find(tb, s, n, h);
+  if (!t->s) {
+    t->s = ob_xstrndup(s, n);
+    t->len = n;
+    t->hash = h;
+    tb->n++;
+  }
+  return t;
+}
+
+static void table_free(struct table *tb)
+{
+  for (size_t i = 0; i < tb->cap; i++) {
+    free(tb->v[i].s);
+    free(tb->v[i].p);
+  }
+  free(tb->v);
 }
 
 ob_mindex *ob_mindex_new(void) { return ob_xcalloc(1, sizeof(ob_mindex)); }
@@ -74,14 +100,9 @@ void ob_mindex_free(ob_mindex *m)
     return;
   for (size_t i = 0; i < m->ndocs; i++)
     free(m->docs[i].data);
-  for (size_t i = 0; i < m->tcap; i++) {
-    free(m->terms[i].s);
-    free(m->terms[i].p);
-  }
-  for (size_t i = 0; i < m->nkeys; i++)
-    free(m->keys[i]);
+  table_free(&m->terms);
+  table_free(&m->values); /* frees the keys' strings */
   free(m->docs);
-  free(m->terms);
   free(m->keys);
   free(m);
 }
@@ -107,34 +128,24 @@ void ob_mindex_add_value(ob_mindex *m, unsigned slot, const char *v, size_t len)
 {
   if (!m->ndocs || slot >= OB_MINDEX_SLOTS || len == 0)
     return; /* Xapian does not collapse documents without a value either */
-  size_t id = 0;
-  while (id < m->nkeys && !(strlen(m->keys[id]) == len && memcmp(m->keys[id], v, len) == 0))
-    id++;
-  if (id == m->nkeys) {
-    /* linear: values are per document file, a few hundred at most here */
+  struct term *t = intern(&m->values, v, len);
+  if (!t->cap) { /* new: its id is the next key */
     if (m->nkeys == m->keys_cap) {
       m->keys_cap = m->keys_cap ? m->keys_cap * 2 : 64;
       m->keys = ob_xrealloc(m->keys, m->keys_cap * sizeof *m->keys);
     }
-    m->keys[m->nkeys++] = ob_xstrndup(v, len);
+    t->n = m->nkeys;
+    t->cap = 1;
+    m->keys[m->nkeys++] = t->s; /* owned by the table */
   }
-  m->docs[m->ndocs - 1].key[slot] = (int)id;
+  m->docs[m->ndocs - 1].key[slot] = (int)t->n;
 }
 
 void ob_mindex_add_term(ob_mindex *m, const char *s, size_t n, unsigned wdf)
 {
   if (!m->ndocs)
     return;
-  if ((m->nterms + 1) * 2 > m->tcap)
-    grow_terms(m);
-  uint64_t h = (uint64_t)ob_fnv64(s, n);
-  struct term *t = find(m, s, n, h);
-  if (!t->s) {
-    t->s = ob_xstrndup(s, n);
-    t->len = n;
-    t->hash = h;
-    m->nterms++;
-  }
+  struct term *t = intern(&m->terms, s, n);
   if (t->n == t->cap) {
     t->cap = t->cap ? t->cap * 2 : 4;
     t->p = ob_xrealloc(t->p, t->cap * sizeof *t->p);
@@ -149,7 +160,6 @@ void ob_mindex_seal(ob_mindex *m)
   /* Weight::Internal::get_average_length() */
   double avg = m->ndocs ? (double)m->total_len / (double)m->ndocs : 0;
   m->len_factor = avg != 0 ? 1 / avg : 0;
-  m->sealed = 1;
 }
 
 size_t ob_mindex_doc_count(const ob_mindex *m) { return m->ndocs; }
@@ -157,7 +167,7 @@ size_t ob_mindex_doc_count(const ob_mindex *m) { return m->ndocs; }
 static const struct term *lookup(const ob_mindex *m, const char *s)
 {
   size_t n = strlen(s);
-  const struct term *t = find(m, s, n, (uint64_t)ob_fnv64(s, n));
+  const struct term *t = find(&m->terms, s, n, (uint64_t)ob_fnv64(s, n));
   return t && t->s ? t : NULL;
 }
 
