@@ -3,7 +3,7 @@
 
 Scores the engine on the anchor corpus (tests/quality/anchor, the source
 split into clauses, indexed as it is) and the product on the bundled
-handbook, each with the twenty-five query sets below (1,860 queries):
+handbook, each with the twenty-six query sets below (1,940 queries):
 
   dev-tune   the first 45 dev queries  (the only ones weights were tuned on)
   dev-hold   the last 45 dev queries   (held out)
@@ -118,10 +118,19 @@ handbook, each with the twenty-five query sets below (1,860 queries):
              0.787 / 0.775, anchor 0.650 / 0.650 both); with fresh21 it
              judged synonym groups at 1.5 instead of 1.3 (anchor 113 -> 116
              of 160, handbook 138 -> 139); then its misses were read
-  fresh23    80 more, written the same way last in session 9 and scored
+  fresh23    80 more, written the same way in session 9 and scored
              unread: the session's start anchor 0.675 / 0.662, handbook
-             0.887 / 0.887; its end 0.688 / 0.675 and 0.900 / 0.900 (the
-             synonym weight gives the one query each)
+             0.887 / 0.887; its state then 0.688 / 0.675 and 0.900 /
+             0.900 (the synonym weight gives the one query each); then its
+             misses were read
+  fresh24    80 more, written the same way last in session 9 and scored
+             unread: it judged a symptom on the first step of the service
+             flow (「服务流程从提请求到评价一共几步」, labelled on that step
+             by three writers) and the spoken forms 关了 and 包出去 /
+             包给外面 in their groups (handbook 70 -> 71 of 80, the
+             symptom; anchor 56 both); the session's start anchor 0.700 /
+             0.688, handbook 0.838 / 0.825; its end 0.700 / 0.688 and
+             0.887 / 0.887
 
 Prints S@k / S@1 / MRR@10 for each and fails when a figure falls under
 its floor in FLOORS (set just under what is reached; raise as it improves).
@@ -141,7 +150,8 @@ import evaluate  # noqa: E402  (the scorer from shared/eval, copied)
 # anchor and +2 handbook queries there, +7 / -1 over the sets below) cost
 # anchor fresh7, fresh11 and fresh16 one first place each and fresh19 and
 # fresh20 one query, handbook fresh14, fresh17 and fresh20 one query; the
-# UPS symptom cost handbook fresh16 one (「idc是啥的缩写 机房干嘛用的」)
+# UPS symptom cost handbook fresh16 one (「idc是啥的缩写 机房干嘛用的」),
+# the service-flow symptom handbook fresh14 one (another document's flow)
 FLOORS = {
     # BM25 b 0.5 (session 7): +7 S@k / +15 S@1 anchor queries over the 740
     # seen, +5 / +5 handbook; anchor dev-hold lost one query each (0.822 /
@@ -172,7 +182,8 @@ FLOORS = {
     ("anchor", "fresh20"): (0.69, 0.68),
     ("anchor", "fresh21"): (0.78, 0.78),
     ("anchor", "fresh22"): (0.66, 0.66),
-    ("anchor", "fresh23"): (0.68, 0.67),
+    ("anchor", "fresh23"): (0.69, 0.68),
+    ("anchor", "fresh24"): (0.69, 0.68),
     # dev-tune S@1 fell 0.867 -> 0.822 when every section got blind-written
     # symptoms in session 3 (the older ones had been written with dev in
     # view); the held-out sets rose, so the floor follows
@@ -183,24 +194,25 @@ FLOORS = {
     ("handbook", "fresh3"): (0.98, 0.91),
     ("handbook", "fresh4"): (0.94, 0.86),
     ("handbook", "fresh5"): (0.96, 0.91),
-    ("handbook", "fresh6"): (0.98, 0.91),
+    ("handbook", "fresh6"): (0.98, 0.92),
     ("handbook", "fresh7"): (0.96, 0.93),
-    ("handbook", "fresh8"): (0.94, 0.92),
-    ("handbook", "fresh9"): (0.93, 0.89),
-    ("handbook", "fresh10"): (0.97, 0.93),
+    ("handbook", "fresh8"): (0.96, 0.93),
+    ("handbook", "fresh9"): (0.94, 0.91),
+    ("handbook", "fresh10"): (0.97, 0.94),
     ("handbook", "fresh11"): (0.98, 0.88),
-    ("handbook", "fresh12"): (0.96, 0.89),
+    ("handbook", "fresh12"): (0.96, 0.91),
     ("handbook", "fresh13"): (0.93, 0.91),
-    ("handbook", "fresh14"): (0.92, 0.92),
+    ("handbook", "fresh14"): (0.91, 0.91),
     ("handbook", "fresh15"): (0.88, 0.86),
-    ("handbook", "fresh16"): (0.81, 0.81),
-    ("handbook", "fresh17"): (0.84, 0.82),
+    ("handbook", "fresh16"): (0.82, 0.82),
+    ("handbook", "fresh17"): (0.84, 0.83),
     ("handbook", "fresh18"): (0.93, 0.91),
     ("handbook", "fresh19"): (0.88, 0.88),
     ("handbook", "fresh20"): (0.84, 0.84),
-    ("handbook", "fresh21"): (0.93, 0.93),
-    ("handbook", "fresh22"): (0.79, 0.78),
-    ("handbook", "fresh23"): (0.89, 0.89),
+    ("handbook", "fresh21"): (0.94, 0.94),
+    ("handbook", "fresh22"): (0.81, 0.79),
+    ("handbook", "fresh23"): (0.91, 0.91),
+    ("handbook", "fresh24"): (0.88, 0.88),
 }
 
 
@@ -213,7 +225,7 @@ def split_sets(workdir):
             fh.writelines(lines)
         sets[name] = path
     sets["fresh"] = os.path.join(HERE, "fresh.jsonl")
-    for i in range(2, 24):
+    for i in range(2, 25):
         sets[f"fresh{i}"] = os.path.join(HERE, f"fresh{i}.jsonl")
     return sets
 
