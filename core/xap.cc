@@ -29,8 +29,7 @@ struct ob_xwriter {
 };
 
 struct ob_xdb {
-  Xapian::Database disk; // the index on disk: revision, metadata, reopen
-  Xapian::Database db;   // what Xapian searches (the disk index)
+  Xapian::Database disk; // the index on disk
   std::string path;
   unsigned long mem_max = 0; // copy into memory up to this many entries
   ob_mindex *mem = nullptr;  // that copy, searched instead of db (mindex.h)
@@ -254,7 +253,6 @@ extern "C" ob_status ob_xdb_open(const char *path, ob_xdb **out, char *err)
   ob_xdb *db = new ob_xdb;
   try {
     db->disk = Xapian::Database(path);
-    db->db = db->disk;
     db->path = path;
   } catch (...) {
     delete db;
@@ -279,7 +277,6 @@ extern "C" void ob_xdb_close(ob_xdb *db)
 // per query term, the block reads and the inflating of data records.
 static void load_copy(ob_xdb *x)
 {
-  x->db = x->disk;
   ob_mindex_free(x->mem);
   x->mem = nullptr;
   if (!x->mem_max || x->disk.get_doccount() > x->mem_max)
@@ -305,7 +302,6 @@ static void load_copy(ob_xdb *x)
       if (attempt > 0)
         throw;
       x->disk.reopen();
-      x->db = x->disk;
     } catch (...) {
       ob_mindex_free(m);
       throw;
@@ -338,7 +334,7 @@ extern "C" ob_status ob_xdb_reopen(ob_xdb *db, int *changed, char *err)
 extern "C" unsigned long ob_xdb_doc_count(ob_xdb *db)
 {
   try {
-    return db->db.get_doccount();
+    return db->disk.get_doccount();
   } catch (...) {
     return 0;
   }
@@ -364,7 +360,7 @@ extern "C" ob_status ob_xdb_get_meta(ob_xdb *db, const char *key, ob_buf *out, c
 extern "C" unsigned long ob_xdb_termfreq(ob_xdb *db, const char *term)
 {
   try {
-    return db->db.get_termfreq(term);
+    return db->disk.get_termfreq(term);
   } catch (...) {
     return 0;
   }
@@ -622,14 +618,14 @@ extern "C" ob_status ob_xdb_search(ob_xdb *db, const ob_xquery *q, const ob_xsea
   size_t first = o->prior ? 0 : o->offset;
   for (int attempt = 0;; attempt++) {
     try {
-      Xapian::Enquire enq(db->db);
+      Xapian::Enquire enq(db->disk);
       enq.set_weighting_scheme(Xapian::BM25Weight(db->k1, 0, 1, db->b, 0.5));
       if (o->collapse_max)
         enq.set_collapse_key(o->collapse_slot, o->collapse_max);
       std::vector<Xapian::docid> ids;
       Xapian::doccount estimate = 0;
       Xapian::MSet mset;
-      if (stage_one(db->db, q, o->prune, db->k1, db->b, ids)) {
+      if (stage_one(db->disk, q, o->prune, db->k1, db->b, ids)) {
         // the estimate of the full query costs no matching (no items asked)
         enq.set_query(query);
         estimate = enq.get_mset(0, 0).get_matches_estimated();
@@ -667,7 +663,7 @@ extern "C" ob_status ob_xdb_by_term(ob_xdb *db, const char *term, size_t limit,
   GUARD_BEGIN
   for (int attempt = 0;; attempt++) {
     try {
-      Xapian::Enquire enq(db->db);
+      Xapian::Enquire enq(db->disk);
       enq.set_query(Xapian::Query(term));
       enq.set_weighting_scheme(Xapian::BoolWeight());
       enq.set_docid_order(Xapian::Enquire::ASCENDING);
