@@ -66,7 +66,9 @@ callgrind_annotate --inclusive=yes "$dump" 2>/dev/null | awk -v n="$n" '
   function num(s) { gsub(",", "", s); return s + 0 }
   /PROGRAM TOTALS/ { total = num($1) }
   /:ob_xdb_search \[/ { match_ = num($1) }
-  /:ob_snippet \[/ { snip = num($1) }
+  /:ob_snippet \[/ { snip += num($1) }
+  /:snip_prepare \[/ { snip += num($1) }
+  /:snip_render \[/ { snip += num($1) }
   /:ob_search_hit_fields \[/ { json = num($1) }
   /:ob_slot_gzip \[/ { gz = num($1) }
   END {

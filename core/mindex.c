@@ -27,6 +27,7 @@ struct mdoc {
   char *data;
   size_t data_len;
   int key[OB_MINDEX_SLOTS]; /* interned value per slot; -1 = none */
+  void *scratch;            /* the caller's (ob_mindex_scratch) */
 };
 
 /* A hash table of strings, open addressing, power-of-two size: the terms,
@@ -92,14 +93,19 @@ static void table_free(struct table *tb)
   free(tb->v);
 }
 
-ob_mindex *ob_mindex_new(void) { return ob_xcalloc(1, sizeof(ob_mindex)); }
+ob_mindex *ob_mindex_new(void)
+{
+  return ob_xcalloc(1, sizeof(ob_mindex));
+}
 
 void ob_mindex_free(ob_mindex *m)
 {
   if (!m)
     return;
-  for (size_t i = 0; i < m->ndocs; i++)
+  for (size_t i = 0; i < m->ndocs; i++) {
     free(m->docs[i].data);
+    free(m->docs[i].scratch);
+  }
   table_free(&m->terms);
   table_free(&m->values); /* frees the keys' strings */
   free(m->docs);
@@ -119,6 +125,7 @@ void ob_mindex_add_doc(ob_mindex *m, unsigned docid, unsigned long doclen, const
   d->len = doclen;
   d->data = ob_xstrndup(data ? data : "", data_len);
   d->data_len = data_len;
+  d->scratch = NULL;
   for (int i = 0; i < OB_MINDEX_SLOTS; i++)
     d->key[i] = -1;
   m->total_len += doclen;
@@ -162,7 +169,23 @@ void ob_mindex_seal(ob_mindex *m)
   m->len_factor = avg != 0 ? 1 / avg : 0;
 }
 
-size_t ob_mindex_doc_count(const ob_mindex *m) { return m->ndocs; }
+size_t ob_mindex_doc_count(const ob_mindex *m)
+{
+  return m->ndocs;
+}
+
+void **ob_mindex_scratch(ob_mindex *m, unsigned docid)
+{
+  size_t lo = 0, hi = m->ndocs; /* documents are in docid order */
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (m->docs[mid].docid < docid)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < m->ndocs && m->docs[lo].docid == docid ? &m->docs[lo].scratch : NULL;
+}
 
 static const struct term *lookup(const ob_mindex *m, const char *s)
 {
@@ -255,9 +278,9 @@ static unsigned char *filter_pass(const ob_mindex *m, const ob_mfilter *f, size_
   return pass;
 }
 
-ob_status ob_mindex_search(const ob_mindex *m, const ob_mclause *c, size_t nc,
-                           const ob_mfilter *f, size_t nf, double k1, double b,
-                           const ob_xsearch_opts *o, ob_xresults *res, char *err)
+ob_status ob_mindex_search(const ob_mindex *m, const ob_mclause *c, size_t nc, const ob_mfilter *f,
+                           size_t nf, double k1, double b, const ob_xsearch_opts *o,
+                           ob_xresults *res, char *err)
 {
   double *score = NULL;
   unsigned *wdf = NULL;

@@ -44,6 +44,9 @@ void ob_mindex_add_term(ob_mindex *m, const char *term, size_t len, unsigned wdf
 void ob_mindex_seal(ob_mindex *m);
 
 size_t ob_mindex_doc_count(const ob_mindex *m);
+/* The caller's slot for document docid (NULL if there is none): one
+ * malloc'ed block or NULL, freed with free() by ob_mindex_free(). */
+void **ob_mindex_scratch(ob_mindex *m, unsigned docid);
 unsigned long ob_mindex_termfreq(const ob_mindex *m, const char *term);
 
 /* One weighted clause: n > 1 terms form a synonym group. */
@@ -64,9 +67,9 @@ typedef struct ob_mfilter {
  * res->total is the exact number of matches after collapsing. Returns
  * OB_EINPUT when o->collapse_slot is not kept (the caller then searches
  * with Xapian). Caller frees res with ob_xresults_free(). */
-ob_status ob_mindex_search(const ob_mindex *m, const ob_mclause *c, size_t nc,
-                           const ob_mfilter *f, size_t nf, double k1, double b,
-                           const ob_xsearch_opts *o, ob_xresults *res, char *err) OB_WUR;
+ob_status ob_mindex_search(const ob_mindex *m, const ob_mclause *c, size_t nc, const ob_mfilter *f,
+                           size_t nf, double k1, double b, const ob_xsearch_opts *o,
+                           ob_xresults *res, char *err) OB_WUR;
 
 #ifdef __cplusplus
 }

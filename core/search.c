@@ -318,20 +318,50 @@ static size_t char_start(const char *s, size_t i)
   return i;
 }
 
-ob_status ob_snippet(const ob_text *t, const char *text, size_t len, const ob_strv *hl,
-                     size_t width, ob_buf *out, char *err)
+/* A section's text normalised for matching, with the byte map back to
+ * the text, in one block: ob_search_run keeps it per document of an index
+ * in memory (ob_xdb_doc_scratch), since normalising was half of a
+ * snippet's cost and the same sections come back query after query. */
+struct prep {
+  size_t norm_len;
+  size_t *map;  /* an offset into the text per normalised byte */
+  char *norm;   /* norm_len bytes and a NUL */
+};
+
+static ob_status snip_prepare(const ob_text *t, const char *text, size_t len, struct prep **out,
+                         char *err)
 {
   ob_buf norm, map;
-  struct sctx c = {hl, NULL, 0, len, NULL, 0, 0};
   ob_status st;
+  *out = NULL;
   ob_buf_init(&norm, OB_NFKC_GROWTH * len + 64);
   ob_buf_init(&map, (size_t)-1);
-  if ((st = ob_text_normalize(t, text, len, &norm, &map, err)))
-    goto out;
-  c.map = (const size_t *)map.data;
-  c.norm_len = norm.len;
-  if (hl && hl->n && norm.len)
-    mark_all(&c, norm.data);
+  if ((st = ob_text_normalize(t, text, len, &norm, &map, err)) == OB_OK) {
+    struct prep *p = ob_xmalloc(sizeof *p + map.len + norm.len + 1);
+    p->norm_len = norm.len;
+    p->map = (size_t *)(p + 1);
+    p->norm = (char *)(p + 1) + map.len;
+    if (map.len)
+      memcpy(p->map, map.data, map.len);
+    if (norm.len)
+      memcpy(p->norm, norm.data, norm.len);
+    p->norm[norm.len] = '\0';
+    *out = p;
+  }
+  ob_buf_free(&norm);
+  ob_buf_free(&map);
+  return st;
+}
+
+static ob_status snip_render(const struct prep *p, const char *text, size_t len, const ob_strv *hl,
+                        size_t width, ob_buf *out, char *err)
+{
+  struct sctx c = {hl, NULL, 0, len, NULL, 0, 0};
+  ob_status st = OB_OK;
+  c.map = p->map;
+  c.norm_len = p->norm_len;
+  if (hl && hl->n && p->norm_len)
+    mark_all(&c, p->norm);
   if (c.n) /* qsort(NULL, 0, ...) is undefined behaviour */
     qsort(c.v, c.n, sizeof *c.v, cmp_span);
   /* merge overlapping and touching spans into whole highlighted runs */
@@ -385,8 +415,17 @@ ob_status ob_snippet(const ob_text *t, const char *text, size_t len, const ob_st
     ob_fail(err, st, "snippet too long");
 out:
   free(c.v);
-  ob_buf_free(&norm);
-  ob_buf_free(&map);
+  return st;
+}
+
+ob_status ob_snippet(const ob_text *t, const char *text, size_t len, const ob_strv *hl,
+                     size_t width, ob_buf *out, char *err)
+{
+  struct prep *p;
+  ob_status st = snip_prepare(t, text, len, &p, err);
+  if (st == OB_OK)
+    st = snip_render(p, text, len, hl, width, out, err);
+  free(p);
   return st;
 }
 
@@ -457,7 +496,16 @@ ob_status ob_search_run(ob_xdb *db, const ob_text *t, const char *q, size_t qlen
     h->slots = dupf(f[OB_R_SLOTS], fl[OB_R_SLOTS]);
     h->score = xr.hits[i].score;
     ob_buf_reset(&snip);
-    if ((st = ob_snippet(t, f[OB_R_TEXT], fl[OB_R_TEXT], &hl, 80, &snip, err)))
+    void **kept = ob_xdb_doc_scratch(db, xr.hits[i].docid);
+    struct prep *p = kept ? *kept : NULL;
+    if (!p && (st = snip_prepare(t, f[OB_R_TEXT], fl[OB_R_TEXT], &p, err)))
+      goto out;
+    if (kept)
+      *kept = p;
+    st = snip_render(p, f[OB_R_TEXT], fl[OB_R_TEXT], &hl, 80, &snip, err);
+    if (!kept)
+      free(p);
+    if (st)
       goto out;
     h->snippet = ob_buf_detach(&snip, NULL);
     if (o->want_text) {

@@ -320,6 +320,11 @@ extern "C" ob_status ob_xdb_preload(ob_xdb *db, unsigned long max_docs, char *er
 
 extern "C" int ob_xdb_in_memory(ob_xdb *db) { return db->mem != nullptr; }
 
+extern "C" void **ob_xdb_doc_scratch(ob_xdb *db, unsigned docid)
+{
+  return db->mem ? ob_mindex_scratch(db->mem, docid) : nullptr;
+}
+
 extern "C" ob_status ob_xdb_reopen(ob_xdb *db, int *changed, char *err)
 {
   *changed = 0;
