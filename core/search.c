@@ -328,8 +328,8 @@ struct prep {
   char *norm;   /* norm_len bytes and a NUL */
 };
 
-static ob_status snip_prepare(const ob_text *t, const char *text, size_t len, struct prep **out,
-                         char *err)
+static ob_status snip_prepare(const ob_text *t, const char *text, size_t len,
+                              struct prep **out, char *err)
 {
   ob_buf norm, map;
   ob_status st;
@@ -353,8 +353,8 @@ static ob_status snip_prepare(const ob_text *t, const char *text, size_t len, st
   return st;
 }
 
-static ob_status snip_render(const struct prep *p, const char *text, size_t len, const ob_strv *hl,
-                        size_t width, ob_buf *out, char *err)
+static ob_status snip_render(const struct prep *p, const char *text, size_t len,
+                             const ob_strv *hl, size_t width, ob_buf *out, char *err)
 {
   struct sctx c = {hl, NULL, 0, len, NULL, 0, 0};
   ob_status st = OB_OK;
