@@ -41,7 +41,7 @@ struct ob_mindex {
   struct mdoc *docs;
   size_t ndocs, docs_cap;
   struct table terms;
-  struct table values; /* value -> key id: the slot's n, with cap 1 once set */
+  struct table values; /* value -> key id, kept in the entry's n */
   char **keys;         /* keys[id]: the interned values */
   size_t nkeys, keys_cap;
   unsigned long long total_len;
@@ -135,14 +135,14 @@ void ob_mindex_add_value(ob_mindex *m, unsigned slot, const char *v, size_t len)
 {
   if (!m->ndocs || slot >= OB_MINDEX_SLOTS || len == 0)
     return; /* Xapian does not collapse documents without a value either */
+  size_t known = m->values.n;
   struct term *t = intern(&m->values, v, len);
-  if (!t->cap) { /* new: its id is the next key */
+  if (m->values.n > known) { /* new: its id is the next key */
     if (m->nkeys == m->keys_cap) {
       m->keys_cap = m->keys_cap ? m->keys_cap * 2 : 64;
       m->keys = ob_xrealloc(m->keys, m->keys_cap * sizeof *m->keys);
     }
     t->n = m->nkeys;
-    t->cap = 1;
     m->keys[m->nkeys++] = t->s; /* owned by the table */
   }
   m->docs[m->ndocs - 1].key[slot] = (int)t->n;
