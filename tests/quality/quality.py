@@ -224,9 +224,10 @@ def split_sets(workdir):
         with open(path, "w", encoding="utf-8") as fh:
             fh.writelines(lines)
         sets[name] = path
-    sets["fresh"] = os.path.join(HERE, "fresh.jsonl")
-    for i in range(2, 25):
-        sets[f"fresh{i}"] = os.path.join(HERE, f"fresh{i}.jsonl")
+    # every other set is a file of its name, listed once: in FLOORS
+    for corpus, name in FLOORS:
+        if corpus == "anchor" and name not in sets:
+            sets[name] = os.path.join(HERE, name + ".jsonl")
     return sets
 
 
