@@ -260,10 +260,172 @@ static void test_depth(void)
   ob_buf_free(&b);
 }
 
+/* The escaper as first written, one character at a time: the reference
+ * for the faster one (inline three-byte check, runs copied at once). */
+static ob_status ref_escape(ob_buf *b, const unsigned char *p, size_t n)
+{
+  static const char hex[] = "0123456789abcdef";
+  static const char *const short_esc[32] = {
+      [8] = "\\b", [9] = "\\t", [10] = "\\n", [12] = "\\f", [13] = "\\r"};
+  ob_status st = ob_buf_putc(b, '"');
+  for (size_t i = 0; i < n && !st;) {
+    unsigned c = p[i];
+    uint32_t cp = 0;
+    size_t l = c >= 0x80 ? ob_utf8_decode(p + i, n - i, &cp) : 1;
+    if (c >= 0x80 && !l) {
+      st = ob_buf_append(b, "\xEF\xBF\xBD", 3);
+      i++;
+    } else if (c >= 0x80 && (cp == 0x2028 || cp == 0x2029)) {
+      st = ob_buf_puts(b, cp == 0x2028 ? "\\u2028" : "\\u2029");
+      i += l;
+    } else if (c == '"' || c == '\\') {
+      char e[2] = {'\\', (char)c};
+      st = ob_buf_append(b, e, 2);
+      i++;
+    } else if (c < 0x20 && short_esc[c]) {
+      st = ob_buf_puts(b, short_esc[c]);
+      i++;
+    } else if (c < 0x20) {
+      char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+      st = ob_buf_append(b, e, 6);
+      i++;
+    } else {
+      st = ob_buf_append(b, p + i, l);
+      i += l;
+    }
+  }
+  if (!st)
+    st = ob_buf_putc(b, '"');
+  return st;
+}
+
+/* Every three-byte string with a lead byte of 0xC0 or more (every
+ * multi-byte form and its truncations, the U+2028/9 exceptions) and
+ * a run of mixed text: the same bytes as the reference escaper. */
+static void test_every_triple(void)
+{
+  long diff = 0;
+  ob_buf got, want;
+  ob_buf_init(&got, 64);
+  ob_buf_init(&want, 64);
+  for (unsigned i = 0xC00000; i <= 0xFFFFFF; i++) {
+    unsigned char in[3] = {(unsigned char)(i >> 16), (unsigned char)(i >> 8), (unsigned char)i};
+    ob_buf_reset(&got);
+    ob_buf_reset(&want);
+    if (ob_json_escape(&got, (const char *)in, 3) != OB_OK)
+      diff++;
+    if (ref_escape(&want, in, 3) != OB_OK)
+      diff++;
+    if (got.len != want.len || memcmp(got.data, want.data, got.len) != 0)
+      diff++;
+  }
+  EQ_INT(diff, 0, "every 3-byte string escapes as the reference does");
+  static const char mixed[] = "IDC机房温度22-24℃,“湿度”\xE2\x80\xA8<mark>UPS</mark>\t\"q\"\\"
+                              "\xED\xA0\x80\xE0\x80\xAF…— 𝄞 é\x01\xFF中";
+  ob_buf_free(&got);
+  ob_buf_free(&want);
+  ob_buf_init(&got, 4096);
+  ob_buf_init(&want, 4096);
+  EQ_INT(ob_json_escape(&got, mixed, sizeof mixed - 1), OB_OK, "mixed text escapes");
+  EQ_INT(ref_escape(&want, (const unsigned char *)mixed, sizeof mixed - 1), OB_OK,
+         "the reference escapes it");
+  OK(got.len == want.len && memcmp(got.data, want.data, got.len) == 0,
+     "mixed text escapes as the reference does");
+  ob_buf_free(&got);
+  ob_buf_free(&want);
+}
+
+/* ob_jw_num writes most numbers without printf; it must write what
+ * "%.6g" writes, for every kind of value a reply carries and around
+ * every rounding tie and power of ten. */
+static void test_num(void)
+{
+  long diff = 0, n = 0;
+  ob_buf b;
+  ob_buf_init(&b, 64);
+  uint64_t r = 88172645463325252ull; /* xorshift64 */
+  for (int i = 0; i < 400000; i++) {
+    r ^= r << 13;
+    r ^= r >> 7;
+    r ^= r << 17;
+    double u = (double)(r >> 11) / 9007199254740992.0; /* [0, 1) */
+    double v;
+    switch (i % 4) {
+    case 0: v = pow(10, -6 + 14 * u); break;                           /* 1e-6 .. 1e8 */
+    case 1: v = (floor(u * 2e6) + 0.5) * pow(10, (int)(i / 4 % 12) - 7); break; /* ties */
+    case 2: v = floor(u * 1e7) * pow(10, (int)(i / 4 % 12) - 8); break;  /* short decimals */
+    default: v = -pow(10, -5 + 12 * u); break;
+    }
+    double around[3] = {v, nextafter(v, 0), nextafter(v, INFINITY)};
+    for (int k = 0; k < 3; k++) {
+      char want[64];
+      snprintf(want, sizeof want, "%.6g", around[k]);
+      ob_jw w;
+      ob_buf_reset(&b);
+      ob_jw_init(&w, &b);
+      ob_jw_num(&w, around[k]);
+      n++;
+      if (ob_jw_status(&w) != OB_OK || strcmp(b.data ? b.data : "", want) != 0) {
+        if (diff++ < 5)
+          OK(0, "%.17g: got %s, printf %s", around[k], b.data ? b.data : "", want);
+      }
+    }
+  }
+  for (int e = -6; e <= 8; e++) { /* powers of ten and their neighbours */
+    double v = pow(10, e);
+    double around[5] = {v, nextafter(v, 0), nextafter(v, INFINITY), v * 0.9999995, v * 0.99999949};
+    for (int k = 0; k < 5; k++) {
+      char want[64];
+      snprintf(want, sizeof want, "%.6g", around[k]);
+      ob_jw w;
+      ob_buf_reset(&b);
+      ob_jw_init(&w, &b);
+      ob_jw_num(&w, around[k]);
+      n++;
+      if (strcmp(b.data ? b.data : "", want) != 0 && diff++ < 10)
+        OK(0, "%.17g: got %s, printf %s", around[k], b.data ? b.data : "", want);
+    }
+  }
+  EQ_INT(diff, 0, "ob_jw_num and %%.6g agree on %ld numbers", n);
+  ob_buf_free(&b);
+}
+
+/* Keys: plain ones take a short path; the rest are escaped as strings. */
+static void test_keys(void)
+{
+  static const struct {
+    const char *key, *want;
+  } k[] = {
+      {"id", "{\"id\":1}"},
+      {"", "{\"\":1}"},
+      {"a\"b", "{\"a\\\"b\":1}"},
+      {"a\\b", "{\"a\\\\b\":1}"},
+      {"\n", "{\"\\n\":1}"},
+      {"标题", "{\"标题\":1}"},
+      {"abcdefghijklmnopqrstuvwxyz0123456789", "{\"abcdefghijklmnopqrstuvwxyz0123456789\":1}"},
+      {"abcdefghijklmnopqrstuvwxyz01\"", "{\"abcdefghijklmnopqrstuvwxyz01\\\"\":1}"},
+  };
+  for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
+    ob_buf b;
+    ob_jw w;
+    ob_buf_init(&b, 256);
+    ob_jw_init(&w, &b);
+    ob_jw_obj(&w);
+    ob_jw_kint(&w, k[i].key, 1);
+    ob_jw_obj_end(&w);
+    EQ_INT(ob_jw_status(&w), OB_OK, "key case %zu", i);
+    EQ_STR(b.data, k[i].want, "key case %zu", i);
+    ob_buf_free(&b);
+  }
+}
+
 int main(void)
 {
   test_every_byte();
   test_every_pair();
+  test_every_triple();
+  test_num();
+  test_keys();
   test_writer();
   test_sticky();
   test_depth();
