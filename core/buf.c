@@ -106,6 +106,11 @@ ob_status ob_buf_puts(ob_buf *b, const char *s)
 
 ob_status ob_buf_putc(ob_buf *b, char c)
 {
+  if (b->len + 2 <= b->cap && b->len < b->max) { /* room for c and the NUL */
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+    return OB_OK;
+  }
   return ob_buf_append(b, &c, 1);
 }
 
