@@ -217,13 +217,45 @@ static size_t char_len(unsigned char b, size_t n)
 
 #define HL_BUCKETS 64
 
-/* Bucket of the character at s: a hash of its bytes. */
+/* Bucket of the character at s: the low six bits of its last byte (for
+ * CJK the last byte's six payload bits, so a run of text spreads evenly). */
 static size_t hl_bucket(const unsigned char *s, size_t n)
 {
-  size_t l = char_len(s[0], n), h = 0;
-  for (size_t i = 0; i < l; i++)
-    h = h * 31 + s[i];
-  return h % HL_BUCKETS;
+  return s[char_len(s[0], n) - 1] & (HL_BUCKETS - 1);
+}
+
+/* A section's text normalised for matching, with the byte map back to
+ * the text, in one block: ob_search_run keeps it per document of an index
+ * in memory (ob_xdb_doc_scratch), since normalising was half of a
+ * snippet's cost and the same sections come back query after query. A
+ * kept one also lists where each character starts, by bucket, so that
+ * marking looks only at the characters a query's terms start with. */
+struct prep {
+  size_t norm_len;
+  size_t *map;  /* an offset into the text per normalised byte */
+  char *norm;   /* norm_len bytes and a NUL */
+  uint32_t *bpos; /* NULL, or the characters' offsets grouped by bucket */
+  uint32_t bstart[HL_BUCKETS + 1]; /* bucket b: bpos[bstart[b] .. bstart[b + 1]) */
+};
+
+/* Adds the span of term i found at normalised offset `at`, unless a
+ * Latin term runs on into letters or digits there. Returns 0 once the
+ * span cap is reached. */
+static int mark_at(struct sctx *c, const unsigned char *u, size_t at, const char *h, size_t hn)
+{
+  if ((unsigned char)h[0] < 0x80 && ((at > 0 && ascii_alnum(u[at - 1])) ||
+                                     (at + hn < c->norm_len && ascii_alnum(u[at + hn]))))
+    return 1;
+  if (c->n >= 4096)
+    return 0;
+  if (c->n == c->cap) {
+    c->cap = c->cap ? 2 * c->cap : 32;
+    c->v = ob_xrealloc(c->v, c->cap * sizeof *c->v);
+  }
+  c->v[c->n].s = c->map[at];
+  c->v[c->n].e = orig_end(c, at + hn);
+  c->n++;
+  return 1;
 }
 
 /* Marks every occurrence of each highlight term in the normalised text.
@@ -235,13 +267,14 @@ static size_t hl_bucket(const unsigned char *s, size_t n)
  * (a memmem per term cost a pass over the text per term). A term's next
  * occurrence is looked for after the end of its last one, as a memmem
  * loop would; past 4096 spans the rest of the text goes unmarked. */
-static void mark_all(struct sctx *c, const char *norm)
+static void mark_all(struct sctx *c, const struct prep *p)
 {
-  const unsigned char *u = (const unsigned char *)norm;
+  const unsigned char *u = (const unsigned char *)p->norm;
   size_t nt = c->hl->n, head[HL_BUCKETS];
   /* per term: next in its bucket, where its next occurrence may start, length */
   size_t *next = ob_xcalloc(3 * (nt ? nt : 1), sizeof *next);
   size_t *from = next + nt, *len = from + nt;
+  uint64_t used = 0; /* a bit per bucket that holds a term */
   for (size_t b = 0; b < HL_BUCKETS; b++)
     head[b] = SIZE_MAX;
   for (size_t i = nt; i-- > 0;) { /* chains in term order */
@@ -252,27 +285,43 @@ static void mark_all(struct sctx *c, const char *norm)
     size_t b = hl_bucket((const unsigned char *)h, len[i]);
     next[i] = head[b];
     head[b] = i;
+    used |= (uint64_t)1 << b;
   }
+  if (p->bpos) {
+    /* term by term over the characters of its bucket; the same spans as
+     * the pass below, which takes over if the cap cuts them short */
+    for (size_t i = 0; i < nt; i++) {
+      if (!len[i])
+        continue;
+      const char *h = c->hl->v[i];
+      size_t hn = len[i], b = hl_bucket((const unsigned char *)h, hn);
+      for (uint32_t k = p->bstart[b]; k < p->bstart[b + 1]; k++) {
+        size_t at = p->bpos[k];
+        if (at < from[i] || hn > c->norm_len - at || memcmp(u + at, h, hn) != 0)
+          continue;
+        from[i] = at + hn;
+        if (!mark_at(c, u, at, h, hn)) {
+          c->n = 0;
+          memset(from, 0, nt * sizeof *from);
+          goto scan;
+        }
+      }
+    }
+    goto out;
+  }
+scan:
   for (size_t at = 0; at < c->norm_len; at += char_len(u[at], c->norm_len - at)) {
-    for (size_t i = head[hl_bucket(u + at, c->norm_len - at)]; i != SIZE_MAX; i = next[i]) {
+    size_t b = hl_bucket(u + at, c->norm_len - at);
+    if (!(used >> b & 1)) /* most characters start no term */
+      continue;
+    for (size_t i = head[b]; i != SIZE_MAX; i = next[i]) {
       const char *h = c->hl->v[i];
       size_t hn = len[i];
       if (at < from[i] || hn > c->norm_len - at || memcmp(u + at, h, hn) != 0)
         continue;
       from[i] = at + hn;
-      if ((unsigned char)h[0] < 0x80 &&
-          ((at > 0 && ascii_alnum(u[at - 1])) ||
-           (at + hn < c->norm_len && ascii_alnum(u[at + hn]))))
-        continue;
-      if (c->n >= 4096)
+      if (!mark_at(c, u, at, h, hn))
         goto out;
-      if (c->n == c->cap) {
-        c->cap = c->cap ? 2 * c->cap : 32;
-        c->v = ob_xrealloc(c->v, c->cap * sizeof *c->v);
-      }
-      c->v[c->n].s = c->map[at];
-      c->v[c->n].e = orig_end(c, at + hn);
-      c->n++;
     }
   }
 out:
@@ -291,6 +340,10 @@ static ob_status put_escaped(ob_buf *out, const char *s, size_t n)
   size_t run = 0;
   for (size_t i = 0; i < n && !st; i++) {
     const char *rep = NULL;
+    if ((unsigned char)s[i] > '>') { /* CJK, letters: nothing to escape */
+      run++;
+      continue;
+    }
     switch (s[i]) {
     case '<': rep = "&lt;"; break;
     case '>': rep = "&gt;"; break;
@@ -318,17 +371,8 @@ static size_t char_start(const char *s, size_t i)
   return i;
 }
 
-/* A section's text normalised for matching, with the byte map back to
- * the text, in one block: ob_search_run keeps it per document of an index
- * in memory (ob_xdb_doc_scratch), since normalising was half of a
- * snippet's cost and the same sections come back query after query. */
-struct prep {
-  size_t norm_len;
-  size_t *map;  /* an offset into the text per normalised byte */
-  char *norm;   /* norm_len bytes and a NUL */
-};
 
-static ob_status snip_prepare(const ob_text *t, const char *text, size_t len,
+static ob_status snip_prepare(const ob_text *t, const char *text, size_t len, int with_index,
                               struct prep **out, char *err)
 {
   ob_buf norm, map;
@@ -337,15 +381,33 @@ static ob_status snip_prepare(const ob_text *t, const char *text, size_t len,
   ob_buf_init(&norm, OB_NFKC_GROWTH * len + 64);
   ob_buf_init(&map, (size_t)-1);
   if ((st = ob_text_normalize(t, text, len, &norm, &map, err)) == OB_OK) {
-    struct prep *p = ob_xmalloc(sizeof *p + map.len + norm.len + 1);
+    const unsigned char *u = (const unsigned char *)norm.data;
+    size_t nchars = 0;
+    if (with_index && norm.len <= UINT32_MAX)
+      for (size_t at = 0; at < norm.len; at += char_len(u[at], norm.len - at))
+        nchars++;
+    size_t ilen = (nchars * sizeof(uint32_t) + sizeof(size_t) - 1) / sizeof(size_t) * sizeof(size_t);
+    struct prep *p = ob_xmalloc(sizeof *p + ilen + map.len + norm.len + 1);
     p->norm_len = norm.len;
-    p->map = (size_t *)(p + 1);
-    p->norm = (char *)(p + 1) + map.len;
+    p->bpos = nchars ? (uint32_t *)(p + 1) : NULL;
+    p->map = (size_t *)((char *)(p + 1) + ilen);
+    p->norm = (char *)p->map + map.len;
     if (map.len)
       memcpy(p->map, map.data, map.len);
     if (norm.len)
       memcpy(p->norm, norm.data, norm.len);
     p->norm[norm.len] = '\0';
+    memset(p->bstart, 0, sizeof p->bstart);
+    if (p->bpos) { /* a counting sort of the characters by bucket */
+      for (size_t at = 0; at < norm.len; at += char_len(u[at], norm.len - at))
+        p->bstart[hl_bucket(u + at, norm.len - at) + 1]++;
+      for (size_t b = 0; b < HL_BUCKETS; b++)
+        p->bstart[b + 1] += p->bstart[b];
+      uint32_t fill[HL_BUCKETS];
+      memcpy(fill, p->bstart, sizeof fill);
+      for (size_t at = 0; at < norm.len; at += char_len(u[at], norm.len - at))
+        p->bpos[fill[hl_bucket(u + at, norm.len - at)]++] = (uint32_t)at;
+    }
     *out = p;
   }
   ob_buf_free(&norm);
@@ -361,7 +423,7 @@ static ob_status snip_render(const struct prep *p, const char *text, size_t len,
   c.map = p->map;
   c.norm_len = p->norm_len;
   if (hl && hl->n && p->norm_len)
-    mark_all(&c, p->norm);
+    mark_all(&c, p);
   if (c.n) /* qsort(NULL, 0, ...) is undefined behaviour */
     qsort(c.v, c.n, sizeof *c.v, cmp_span);
   /* merge overlapping and touching spans into whole highlighted runs */
@@ -422,7 +484,7 @@ ob_status ob_snippet(const ob_text *t, const char *text, size_t len, const ob_st
                      size_t width, ob_buf *out, char *err)
 {
   struct prep *p;
-  ob_status st = snip_prepare(t, text, len, &p, err);
+  ob_status st = snip_prepare(t, text, len, 0, &p, err);
   if (st == OB_OK)
     st = snip_render(p, text, len, hl, width, out, err);
   free(p);
@@ -498,7 +560,7 @@ ob_status ob_search_run(ob_xdb *db, const ob_text *t, const char *q, size_t qlen
     ob_buf_reset(&snip);
     void **kept = ob_xdb_doc_scratch(db, xr.hits[i].docid);
     struct prep *p = kept ? *kept : NULL;
-    if (!p && (st = snip_prepare(t, f[OB_R_TEXT], fl[OB_R_TEXT], &p, err)))
+    if (!p && (st = snip_prepare(t, f[OB_R_TEXT], fl[OB_R_TEXT], kept != NULL, &p, err)))
       goto out;
     if (kept)
       *kept = p;
