@@ -38,7 +38,7 @@
 #define OB_M_FILE "ob:file:"   /* + path -> "<size> <mtime_ns> <fnv64> <doc id>" */
 #define OB_M_SCHEMA "ob:schema"
 #define OB_M_LANG "ob:lang" /* ob_text_lang_stamp of the resources it was cut with */
-#define OB_SCHEMA_VERSION "6" /* an index of another version is rebuilt */
+#define OB_SCHEMA_VERSION "7" /* an index of another version is rebuilt */
 
 /* The document data record: fields separated by '\0', in this order. */
 enum ob_rec_field {

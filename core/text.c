@@ -764,6 +764,18 @@ ob_status ob_text_tokenize(const ob_text *t, const char *norm, size_t n, ob_toke
       }
       ob_token w = {OB_TOK_LATIN, norm + start, len, start, i};
       stop = fn(&w, ctx);
+      /* a run of letters and digits (iso17799, 24h, raid5) also gives
+       * its parts, so that "ISO" or "24" finds it */
+      for (size_t a = start, b = start; !stop && len == i - start && b < i; a = b) {
+        int digit = p[a] >= '0' && p[a] <= '9';
+        for (b = a + 1; b < i; b++)
+          if ((p[b] >= '0' && p[b] <= '9') != digit)
+            break;
+        if (a == start && b == i) /* one kind only: no parts */
+          break;
+        ob_token part = {OB_TOK_LATIN, norm + a, b - a, a, b};
+        stop = fn(&part, ctx);
+      }
     } else {
       i += l;
     }

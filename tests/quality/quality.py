@@ -3,7 +3,7 @@
 
 Scores the engine on the anchor corpus (tests/quality/anchor, the source
 split into clauses, indexed as it is) and the product on the bundled
-handbook, each with the twenty-six query sets below (1,940 queries):
+handbook, each with the twenty-eight query sets below (2,100 queries):
 
   dev-tune   the first 45 dev queries  (the only ones weights were tuned on)
   dev-hold   the last 45 dev queries   (held out)
@@ -131,6 +131,16 @@ handbook, each with the twenty-six query sets below (1,940 queries):
              symptom; anchor 56 both); the session's start anchor 0.700 /
              0.688, handbook 0.838 / 0.825; its end 0.700 / 0.688 and
              0.887 / 0.887
+  fresh25    80 more, written the same way in session 10 and scored
+             unread: anchor 0.863 / 0.863, handbook 0.887 / 0.887; then
+             its misses were read. One of them (「信息安全管理参照哪个ISO
+             标准」) showed that ISO17799 was one term only: a run of
+             letters and digits now also gives its parts (iso, 17799)
+  fresh26    80 more, written the same way last in session 10 and scored
+             unread: before the letter/digit parts anchor 0.887 / 0.875,
+             handbook 0.963 / 0.963; with them 0.887 / 0.875 and 0.975 /
+             0.975 (「信息安全管理按啥标准来 ISO」); the parts change
+             nothing over the 1,940 queries of the sets above
 
 Prints S@k / S@1 / MRR@10 for each and fails when a figure falls under
 its floor in FLOORS (set just under what is reached; raise as it improves).
@@ -184,6 +194,8 @@ FLOORS = {
     ("anchor", "fresh22"): (0.66, 0.66),
     ("anchor", "fresh23"): (0.69, 0.68),
     ("anchor", "fresh24"): (0.69, 0.68),
+    ("anchor", "fresh25"): (0.86, 0.86),
+    ("anchor", "fresh26"): (0.88, 0.87),
     # dev-tune S@1 fell 0.867 -> 0.822 when every section got blind-written
     # symptoms in session 3 (the older ones had been written with dev in
     # view); the held-out sets rose, so the floor follows
@@ -213,6 +225,8 @@ FLOORS = {
     ("handbook", "fresh22"): (0.81, 0.79),
     ("handbook", "fresh23"): (0.91, 0.91),
     ("handbook", "fresh24"): (0.88, 0.88),
+    ("handbook", "fresh25"): (0.89, 0.89),
+    ("handbook", "fresh26"): (0.97, 0.97),
 }
 
 

@@ -224,6 +224,17 @@ static void test_tokens(void)
   OK(has(&c, "latin ups 15-18"), "Latin run between CJK runs");
   OK(has(&c, "bi 断电 6-12"), "every bigram of the run");
 
+  tokenize("ISO17799标准", &c);
+  OK(has(&c, "latin iso17799 0-8") && has(&c, "latin iso 0-3") && has(&c, "latin 17799 3-8"),
+     "letters and digits: the run and its parts");
+  tokenize("24h值班 v2a", &c);
+  OK(has(&c, "latin 24h 0-3") && has(&c, "latin 24 0-2") && has(&c, "latin h 2-3") &&
+         has(&c, "latin v2a 10-13") && has(&c, "latin v 10-11") && has(&c, "latin 2 11-12") &&
+         has(&c, "latin a 12-13"),
+     "every change between letters and digits starts a part");
+  tokenize("raid 2024", &c);
+  EQ_INT(c.n, 2, "a run of one kind has no parts");
+
   tokenize("e01 光猫、机顶盒和路由器", &c);
   OK(has(&c, "word 机顶盒 13-22") && has(&c, "word 路由器 25-34"), "lexicon words");
   OK(!has(&c, "bi 猫、 7-13") && !has(&c, "bi 猫机 7-16"), "no bigram across punctuation");
