@@ -764,17 +764,20 @@ ob_status ob_text_tokenize(const ob_text *t, const char *norm, size_t n, ob_toke
       }
       ob_token w = {OB_TOK_LATIN, norm + start, len, start, i};
       stop = fn(&w, ctx);
-      /* a run of letters and digits (iso17799, 24h, raid5) also gives
-       * its parts, so that "ISO" or "24" finds it */
-      for (size_t a = start, b = start; !stop && len == i - start && b < i; a = b) {
-        int digit = p[a] >= '0' && p[a] <= '9';
-        for (b = a + 1; b < i; b++)
-          if ((p[b] >= '0' && p[b] <= '9') != digit)
-            break;
-        if (a == start && b == i) /* one kind only: no parts */
-          break;
-        ob_token part = {OB_TOK_LATIN, norm + a, b - a, a, b};
-        stop = fn(&part, ctx);
+      /* a name and a number (iso17799, raid5) or a number and a unit
+       * (24h, 5g) also give their two parts, so that "ISO" or "24" finds
+       * them; runs that change more often (zs00001q, a1b2) are codes and
+       * stay whole */
+      size_t cut = 0, changes = 0;
+      for (size_t b = start + 1; len == i - start && b < i; b++)
+        if ((p[b] >= '0' && p[b] <= '9') != (p[b - 1] >= '0' && p[b - 1] <= '9')) {
+          cut = b;
+          changes++;
+        }
+      if (!stop && changes == 1) {
+        ob_token a = {OB_TOK_LATIN, norm + start, cut - start, start, cut};
+        ob_token b = {OB_TOK_LATIN, norm + cut, i - cut, cut, i};
+        stop = fn(&a, ctx) || fn(&b, ctx);
       }
     } else {
       i += l;

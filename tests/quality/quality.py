@@ -135,7 +135,8 @@ handbook, each with the twenty-eight query sets below (2,100 queries):
              unread: anchor 0.863 / 0.863, handbook 0.887 / 0.887; then
              its misses were read. One of them (「信息安全管理参照哪个ISO
              标准」) showed that ISO17799 was one term only: a run of
-             letters and digits now also gives its parts (iso, 17799)
+             letters then digits (or digits then letters) now also gives
+             its two parts (iso, 17799)
   fresh26    80 more, written the same way last in session 10 and scored
              unread: before the letter/digit parts anchor 0.887 / 0.875,
              handbook 0.963 / 0.963; with them 0.887 / 0.875 and 0.975 /

@@ -226,12 +226,13 @@ static void test_tokens(void)
 
   tokenize("ISO17799标准", &c);
   OK(has(&c, "latin iso17799 0-8") && has(&c, "latin iso 0-3") && has(&c, "latin 17799 3-8"),
-     "letters and digits: the run and its parts");
-  tokenize("24h值班 v2a", &c);
+     "a name and a number: the run and its parts");
+  tokenize("24h值班 raid5", &c);
   OK(has(&c, "latin 24h 0-3") && has(&c, "latin 24 0-2") && has(&c, "latin h 2-3") &&
-         has(&c, "latin v2a 10-13") && has(&c, "latin v 10-11") && has(&c, "latin 2 11-12") &&
-         has(&c, "latin a 12-13"),
-     "every change between letters and digits starts a part");
+         has(&c, "latin raid5 10-15") && has(&c, "latin raid 10-14") && has(&c, "latin 5 14-15"),
+     "a number and a unit, a name and a number: the run and its parts");
+  tokenize("zs00001q a1b2", &c);
+  EQ_INT(c.n, 2, "runs that change between letters and digits more than once stay whole");
   tokenize("raid 2024", &c);
   EQ_INT(c.n, 2, "a run of one kind has no parts");
 
