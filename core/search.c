@@ -238,9 +238,9 @@ struct prep {
   uint32_t bstart[HL_BUCKETS + 1]; /* bucket b: bpos[bstart[b] .. bstart[b + 1]) */
 };
 
-/* Adds the span of term i found at normalised offset `at`, unless a
- * Latin term runs on into letters or digits there. Returns 0 once the
- * span cap is reached. */
+/* Adds the span of the term h (hn bytes) found at normalised offset `at`,
+ * unless a Latin term runs on into letters or digits there. Returns 0
+ * once the span cap is reached. */
 static int mark_at(struct sctx *c, const unsigned char *u, size_t at, const char *h, size_t hn)
 {
   if ((unsigned char)h[0] < 0x80 && ((at > 0 && ascii_alnum(u[at - 1])) ||
@@ -370,7 +370,6 @@ static size_t char_start(const char *s, size_t i)
     i--;
   return i;
 }
-
 
 static ob_status snip_prepare(const ob_text *t, const char *text, size_t len, int with_index,
                               struct prep **out, char *err)

@@ -775,9 +775,9 @@ ob_status ob_text_tokenize(const ob_text *t, const char *norm, size_t n, ob_toke
           changes++;
         }
       if (!stop && changes == 1) {
-        ob_token a = {OB_TOK_LATIN, norm + start, cut - start, start, cut};
-        ob_token b = {OB_TOK_LATIN, norm + cut, i - cut, cut, i};
-        stop = fn(&a, ctx) || fn(&b, ctx);
+        ob_token head = {OB_TOK_LATIN, norm + start, cut - start, start, cut};
+        ob_token tail = {OB_TOK_LATIN, norm + cut, i - cut, cut, i};
+        stop = fn(&head, ctx) || fn(&tail, ctx);
       }
     } else {
       i += l;
