@@ -335,6 +335,22 @@ static void test_every_triple(void)
   ob_buf_free(&want);
 }
 
+/* Writes v with ob_jw_num into b and compares it with printf's "%.6g";
+ * reports the first few differences. */
+static void check_num(ob_buf *b, double v, long *n, long *diff)
+{
+  char want[64];
+  snprintf(want, sizeof want, "%.6g", v);
+  ob_jw w;
+  ob_buf_reset(b);
+  ob_jw_init(&w, b);
+  ob_jw_num(&w, v);
+  (*n)++;
+  const char *got = b->data ? b->data : "";
+  if ((ob_jw_status(&w) != OB_OK || strcmp(got, want) != 0) && (*diff)++ < 5)
+    OK(0, "%.17g: got %s, printf %s", v, got, want);
+}
+
 /* ob_jw_num writes most numbers without printf; it must write what
  * "%.6g" writes, for every kind of value a reply carries and around
  * every rounding tie and power of ten. */
@@ -356,35 +372,15 @@ static void test_num(void)
     case 2: v = floor(u * 1e7) * pow(10, (int)(i / 4 % 12) - 8); break;  /* short decimals */
     default: v = -pow(10, -5 + 12 * u); break;
     }
-    double around[3] = {v, nextafter(v, 0), nextafter(v, INFINITY)};
-    for (int k = 0; k < 3; k++) {
-      char want[64];
-      snprintf(want, sizeof want, "%.6g", around[k]);
-      ob_jw w;
-      ob_buf_reset(&b);
-      ob_jw_init(&w, &b);
-      ob_jw_num(&w, around[k]);
-      n++;
-      if (ob_jw_status(&w) != OB_OK || strcmp(b.data ? b.data : "", want) != 0) {
-        if (diff++ < 5)
-          OK(0, "%.17g: got %s, printf %s", around[k], b.data ? b.data : "", want);
-      }
-    }
+    check_num(&b, v, &n, &diff);
+    check_num(&b, nextafter(v, 0), &n, &diff);
+    check_num(&b, nextafter(v, INFINITY), &n, &diff);
   }
   for (int e = -6; e <= 8; e++) { /* powers of ten and their neighbours */
     double v = pow(10, e);
     double around[5] = {v, nextafter(v, 0), nextafter(v, INFINITY), v * 0.9999995, v * 0.99999949};
-    for (int k = 0; k < 5; k++) {
-      char want[64];
-      snprintf(want, sizeof want, "%.6g", around[k]);
-      ob_jw w;
-      ob_buf_reset(&b);
-      ob_jw_init(&w, &b);
-      ob_jw_num(&w, around[k]);
-      n++;
-      if (strcmp(b.data ? b.data : "", want) != 0 && diff++ < 10)
-        OK(0, "%.17g: got %s, printf %s", around[k], b.data ? b.data : "", want);
-    }
+    for (int k = 0; k < 5; k++)
+      check_num(&b, around[k], &n, &diff);
   }
   EQ_INT(diff, 0, "ob_jw_num and %%.6g agree on %ld numbers", n);
   ob_buf_free(&b);
