@@ -3,7 +3,7 @@
 
 Scores the engine on the anchor corpus (tests/quality/anchor, the source
 split into clauses, indexed as it is) and the product on the bundled
-handbook, each with the thirty query sets below (2,260 queries):
+handbook, each with the thirty-one query sets below (2,340 queries):
 
   dev-tune   the first 45 dev queries  (the only ones weights were tuned on)
   dev-hold   the last 45 dev queries   (held out)
@@ -157,6 +157,16 @@ handbook, each with the thirty query sets below (2,260 queries):
              with them handbook 0.975 / 0.963 (「运维人员管理制度包括哪些」,
              「网络运维标准化落地第一步做什么」: the fourth writer to ask
              that one)
+  fresh29    80 more, written the same way last in session 10 and scored
+             unread: the session's start anchor 0.925 / 0.925, handbook
+             0.925 / 0.925; with the five symptoms 0.950 / 0.950; with a
+             sixth (机房防火设施有哪些, a question fresh, fresh26, fresh27
+             and fresh28 had all asked) 0.963 / 0.963; the same questions
+             again (the first step of network standardisation, what
+             follows a backup, fire equipment in the machine room). The
+             spoken forms 我们这边的问题 / 咱们这边的问题 / 咱们的问题 in
+             the 我方原因 group: anchor +2 / +2 on the sets above,
+             nothing on fresh29
 
 Prints S@k / S@1 / MRR@10 for each and fails when a figure falls under
 its floor in FLOORS (set just under what is reached; raise as it improves).
@@ -213,7 +223,8 @@ FLOORS = {
     ("anchor", "fresh25"): (0.86, 0.86),
     ("anchor", "fresh26"): (0.88, 0.87),
     ("anchor", "fresh27"): (0.87, 0.86),
-    ("anchor", "fresh28"): (0.96, 0.96),
+    ("anchor", "fresh28"): (0.97, 0.97),
+    ("anchor", "fresh29"): (0.92, 0.92),
     # dev-tune S@1 fell 0.867 -> 0.822 when every section got blind-written
     # symptoms in session 3 (the older ones had been written with dev in
     # view); the held-out sets rose, so the floor follows
@@ -247,8 +258,9 @@ FLOORS = {
     ("handbook", "fresh24"): (0.88, 0.88),
     ("handbook", "fresh25"): (0.93, 0.93),
     ("handbook", "fresh26"): (0.97, 0.97),
-    ("handbook", "fresh27"): (0.92, 0.91),
-    ("handbook", "fresh28"): (0.97, 0.96),
+    ("handbook", "fresh27"): (0.93, 0.92),
+    ("handbook", "fresh28"): (0.98, 0.97),
+    ("handbook", "fresh29"): (0.96, 0.96),
 }
 
 
