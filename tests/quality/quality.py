@@ -3,7 +3,7 @@
 
 Scores the engine on the anchor corpus (tests/quality/anchor, the source
 split into clauses, indexed as it is) and the product on the bundled
-handbook, each with the thirty-one query sets below (2,340 queries):
+handbook, each with the thirty-two query sets below (2,420 queries):
 
   dev-tune   the first 45 dev queries  (the only ones weights were tuned on)
   dev-hold   the last 45 dev queries   (held out)
@@ -167,6 +167,10 @@ handbook, each with the thirty-one query sets below (2,340 queries):
              spoken forms 我们这边的问题 / 咱们这边的问题 / 咱们的问题 in
              the 我方原因 group: anchor +2 / +2 on the sets above,
              nothing on fresh29
+  fresh30    80 more, written the same way last in session 10 and scored
+             unread once, at the session's end (anchor 0.900 / 0.887,
+             handbook 0.912 / 0.912) and with its start (anchor the same,
+             handbook 0.912 / 0.900); nothing was changed after it
 
 Prints S@k / S@1 / MRR@10 for each and fails when a figure falls under
 its floor in FLOORS (set just under what is reached; raise as it improves).
@@ -225,6 +229,7 @@ FLOORS = {
     ("anchor", "fresh27"): (0.87, 0.86),
     ("anchor", "fresh28"): (0.97, 0.97),
     ("anchor", "fresh29"): (0.92, 0.92),
+    ("anchor", "fresh30"): (0.89, 0.88),
     # dev-tune S@1 fell 0.867 -> 0.822 when every section got blind-written
     # symptoms in session 3 (the older ones had been written with dev in
     # view); the held-out sets rose, so the floor follows
@@ -261,6 +266,7 @@ FLOORS = {
     ("handbook", "fresh27"): (0.93, 0.92),
     ("handbook", "fresh28"): (0.98, 0.97),
     ("handbook", "fresh29"): (0.96, 0.96),
+    ("handbook", "fresh30"): (0.91, 0.91),
 }
 
 
