@@ -2,14 +2,22 @@
 #include "mindex.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 
-struct posting {
-  uint32_t doc; /* index into the document arrays, not the docid */
+/* Postings are stored by page of 65,536 documents: the low 16 bits of
+ * the document's index (its place in the document arrays, not its docid),
+ * and the wdf in a byte; wdf >= 255 is kept apart in `big`. Three bytes a
+ * posting (a 20k-file corpus: 23 M postings, 70 MB). */
+#define PAGE_BITS 16
+#define WDF_BIG 255
+
+struct bigwdf {
+  uint32_t i; /* the posting */
   uint32_t wdf;
 };
 
@@ -17,14 +25,22 @@ struct term {
   char *s;
   size_t len;
   uint64_t hash;
-  struct posting *p;
-  size_t n, cap;
+  size_t n;       /* postings; in the values table, the key id */
+  uint16_t *lo;   /* index & 0xffff, ascending within a page */
+  uint8_t *wdf;   /* WDF_BIG: look it up in big */
+  uint32_t *page; /* postings of page g: [page[g], page[g + 1]); NULL = one page */
+  struct bigwdf *big;
+  size_t nbig;
+  /* while building with ob_mindex_add_term (until ob_mindex_seal) */
+  uint32_t *bdoc;
+  unsigned *bwdf;
+  size_t cap;
 };
 
 struct mdoc {
   unsigned docid;
   unsigned long len;
-  char *data;
+  char *data; /* NULL when not kept */
   size_t data_len;
   int key[OB_MINDEX_SLOTS]; /* interned value per slot; -1 = none */
   void *scratch;            /* the caller's (ob_mindex_scratch) */
@@ -46,6 +62,12 @@ struct ob_mindex {
   size_t nkeys, keys_cap;
   unsigned long long total_len;
   double len_factor; /* 1 / average length, 0 for an empty index */
+  double *normlen;   /* per document: length / average, at least 0.5 */
+  size_t npages;     /* pages of documents (at least 1 once sealed) */
+  uint32_t *ix_of;   /* docid -> index + 1 while building by term; 0 = none */
+  size_t ix_cap;
+  size_t bytes; /* what the postings and arrays take */
+  int sealed;
 };
 
 static struct term *find(const struct table *tb, const char *s, size_t n, uint64_t h)
@@ -87,8 +109,14 @@ static struct term *intern(struct table *tb, const char *s, size_t n)
 static void table_free(struct table *tb)
 {
   for (size_t i = 0; i < tb->cap; i++) {
-    free(tb->v[i].s);
-    free(tb->v[i].p);
+    struct term *t = &tb->v[i];
+    free(t->s);
+    free(t->lo);
+    free(t->wdf);
+    free(t->page);
+    free(t->big);
+    free(t->bdoc);
+    free(t->bwdf);
   }
   free(tb->v);
 }
@@ -110,6 +138,8 @@ void ob_mindex_free(ob_mindex *m)
   table_free(&m->values); /* frees the keys' strings */
   free(m->docs);
   free(m->keys);
+  free(m->normlen);
+  free(m->ix_of);
   free(m);
 }
 
@@ -123,12 +153,13 @@ void ob_mindex_add_doc(ob_mindex *m, unsigned docid, unsigned long doclen, const
   struct mdoc *d = &m->docs[m->ndocs++];
   d->docid = docid;
   d->len = doclen;
-  d->data = ob_xstrndup(data ? data : "", data_len);
-  d->data_len = data_len;
+  d->data = data ? ob_xstrndup(data, data_len) : NULL;
+  d->data_len = data ? data_len : 0;
   d->scratch = NULL;
   for (int i = 0; i < OB_MINDEX_SLOTS; i++)
     d->key[i] = -1;
   m->total_len += doclen;
+  m->bytes += sizeof *d + d->data_len;
 }
 
 void ob_mindex_add_value(ob_mindex *m, unsigned slot, const char *v, size_t len)
@@ -153,25 +184,118 @@ void ob_mindex_add_term(ob_mindex *m, const char *s, size_t n, unsigned wdf)
   if (!m->ndocs)
     return;
   struct term *t = intern(&m->terms, s, n);
+  if (t->lo) /* stored by ob_mindex_add_postings already */
+    return;
   if (t->n == t->cap) {
     t->cap = t->cap ? t->cap * 2 : 4;
-    t->p = ob_xrealloc(t->p, t->cap * sizeof *t->p);
+    t->bdoc = ob_xrealloc(t->bdoc, t->cap * sizeof *t->bdoc);
+    t->bwdf = ob_xrealloc(t->bwdf, t->cap * sizeof *t->bwdf);
   }
-  t->p[t->n].doc = (uint32_t)(m->ndocs - 1);
-  t->p[t->n].wdf = wdf;
+  t->bdoc[t->n] = (uint32_t)(m->ndocs - 1);
+  t->bwdf[t->n] = wdf;
   t->n++;
+}
+
+/* Stores n postings (document indexes ascending) in pages. */
+static void store(ob_mindex *m, struct term *t, const uint32_t *ix, const unsigned *wdf, size_t n)
+{
+  t->n = n;
+  t->lo = ob_xmalloc((n ? n : 1) * sizeof *t->lo);
+  t->wdf = ob_xmalloc(n ? n : 1);
+  if (m->npages > 1)
+    t->page = ob_xcalloc(m->npages + 1, sizeof *t->page);
+  size_t g = 0;
+  for (size_t i = 0; i < n; i++) {
+    while (t->page && (ix[i] >> PAGE_BITS) > g)
+      t->page[++g] = (uint32_t)i;
+    t->lo[i] = (uint16_t)(ix[i] & 0xffff);
+    if (wdf[i] >= WDF_BIG) {
+      t->wdf[i] = WDF_BIG;
+      t->big = ob_xrealloc(t->big, (t->nbig + 1) * sizeof *t->big);
+      t->big[t->nbig++] = (struct bigwdf){(uint32_t)i, wdf[i]};
+    } else {
+      t->wdf[i] = (uint8_t)wdf[i];
+    }
+  }
+  while (t->page && g < m->npages)
+    t->page[++g] = (uint32_t)n;
+  m->bytes += n * 3 + t->nbig * sizeof *t->big + (t->page ? (m->npages + 1) * 4 : 0) +
+              sizeof *t + t->len + 1;
+}
+
+static void set_pages(ob_mindex *m)
+{
+  m->npages = m->ndocs ? ((m->ndocs - 1) >> PAGE_BITS) + 1 : 1;
+}
+
+void ob_mindex_add_postings(ob_mindex *m, const char *s, size_t len, const unsigned *docids,
+                            const unsigned *wdf, size_t n)
+{
+  if (!m->ndocs || !n)
+    return;
+  struct term *t = intern(&m->terms, s, len);
+  if (t->lo || t->n)
+    return; /* one call per term */
+  if (!m->ix_of) {
+    /* docid -> index + 1; docids are ascending, so the last is the largest */
+    m->ix_cap = (size_t)m->docs[m->ndocs - 1].docid + 1;
+    m->ix_of = ob_xcalloc(m->ix_cap, sizeof *m->ix_of);
+    for (size_t i = 0; i < m->ndocs; i++)
+      m->ix_of[m->docs[i].docid] = (uint32_t)i + 1;
+    set_pages(m);
+  }
+  uint32_t *ix = ob_xmalloc(n * sizeof *ix);
+  unsigned *w = ob_xmalloc(n * sizeof *w);
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) /* documents not added are left out */
+    if (docids[i] < m->ix_cap && m->ix_of[docids[i]]) {
+      ix[k] = m->ix_of[docids[i]] - 1;
+      w[k++] = wdf[i];
+    }
+  store(m, t, ix, w, k);
+  free(ix);
+  free(w);
 }
 
 void ob_mindex_seal(ob_mindex *m)
 {
-  /* Weight::Internal::get_average_length() */
+  if (m->sealed)
+    return;
+  m->sealed = 1;
+  if (!m->ix_of)
+    set_pages(m);
+  free(m->ix_of);
+  m->ix_of = NULL;
+  for (size_t i = 0; i < m->terms.cap; i++) {
+    struct term *t = &m->terms.v[i];
+    if (!t->s || t->lo)
+      continue;
+    store(m, t, t->bdoc, t->bwdf, t->n);
+    free(t->bdoc);
+    free(t->bwdf);
+    t->bdoc = NULL;
+    t->bwdf = NULL;
+  }
+  /* Weight::Internal::get_average_length(), and BM25Weight's normalised
+   * length with its minimum of 0.5 */
   double avg = m->ndocs ? (double)m->total_len / (double)m->ndocs : 0;
   m->len_factor = avg != 0 ? 1 / avg : 0;
+  m->normlen = ob_xmalloc((m->ndocs ? m->ndocs : 1) * sizeof *m->normlen);
+  for (size_t d = 0; d < m->ndocs; d++) {
+    double normlen = (double)m->docs[d].len * m->len_factor;
+    m->normlen[d] = normlen < 0.5 ? 0.5 : normlen;
+  }
+  m->bytes += m->ndocs * sizeof *m->normlen + m->terms.cap * sizeof *m->terms.v;
 }
 
 size_t ob_mindex_doc_count(const ob_mindex *m)
 {
   return m->ndocs;
+}
+
+size_t ob_mindex_bytes(const ob_mindex *m)
+{
+  return m->bytes;
 }
 
 void **ob_mindex_scratch(ob_mindex *m, unsigned docid)
@@ -198,6 +322,37 @@ unsigned long ob_mindex_termfreq(const ob_mindex *m, const char *s)
 {
   const struct term *t = lookup(m, s);
   return t ? (unsigned long)t->n : 0;
+}
+
+/* The postings of page g: [*a, *e). */
+static inline void page_range(const ob_mindex *m, const struct term *t, size_t g, size_t *a,
+                              size_t *e)
+{
+  if (t->page) {
+    *a = t->page[g];
+    *e = t->page[g + 1];
+  } else {
+    *a = 0;
+    *e = g == 0 ? t->n : 0;
+  }
+  (void)m;
+}
+
+/* The wdf of posting i (a byte, or the exact value when it is large). */
+static inline unsigned wdf_at(const struct term *t, size_t i)
+{
+  unsigned w = t->wdf[i];
+  if (w != WDF_BIG)
+    return w;
+  size_t lo = 0, hi = t->nbig;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (t->big[mid].i < i)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < t->nbig && t->big[lo].i == i ? t->big[lo].wdf : w;
 }
 
 /* Xapian 1.4's estimate of the term frequency of an OR of terms (the
@@ -267,9 +422,15 @@ static unsigned char *filter_pass(const ob_mindex *m, const ob_mfilter *f, size_
   for (size_t g = 0; g < nf; g++) {
     for (size_t k = 0; k < f[g].n; k++) {
       const struct term *t = lookup(m, f[g].terms[k]);
-      for (size_t i = 0; t && i < t->n; i++)
-        if (groups[t->p[i].doc] == g) /* once per group */
-          groups[t->p[i].doc] = (unsigned)g + 1;
+      for (size_t pg = 0; t && pg < m->npages; pg++) {
+        size_t a, e;
+        page_range(m, t, pg, &a, &e);
+        for (size_t i = a; i < e; i++) {
+          uint32_t d = (uint32_t)(pg << PAGE_BITS) | t->lo[i];
+          if (groups[d] == g) /* once per group */
+            groups[d] = (unsigned)g + 1;
+        }
+      }
     }
   }
   for (size_t i = 0; i < m->ndocs; i++)
@@ -278,16 +439,144 @@ static unsigned char *filter_pass(const ob_mindex *m, const ob_mfilter *f, size_
   return pass;
 }
 
+/* One clause, resolved: its terms' postings and its weight. */
+struct rclause {
+  const struct term *ts[32];
+  size_t nt;
+  double tw; /* BM25 term weight x (k1 + 1): a bound on what it adds */
+};
+
+/* Resolves the clauses that match something, with BM25Weight::init()'s
+ * term weights (idf, the clause's scale, k3 = 1 with wqf 1, then
+ * (k1 + 1), in Xapian's order of operations). */
+static size_t resolve(const ob_mindex *m, const ob_mclause *c, size_t nc, double k1,
+                      struct rclause *out)
+{
+  size_t n = 0, N = m->ndocs;
+  for (size_t ci = 0; ci < nc; ci++) {
+    struct rclause *r = &out[n];
+    double tf[32];
+    r->nt = 0;
+    for (size_t k = 0; k < c[ci].n && r->nt < 32; k++) {
+      const struct term *t = lookup(m, c[ci].terms[k]);
+      if (t) {
+        r->ts[r->nt] = t;
+        tf[r->nt++] = (double)t->n;
+      }
+    }
+    if (!r->nt)
+      continue;
+    double freq = c[ci].n == 1 ? tf[0] : or_estimate(tf, r->nt, (double)N);
+    double tw = ((double)N - freq + 0.5) / (freq + 0.5);
+    if (tw < 2)
+      tw = tw * 0.5 + 1;
+    double termweight = log(tw) * c[ci].scale;
+    termweight *= (1.0 + 1) * 1.0 / (1.0 + 1.0);
+    termweight *= (k1 + 1);
+    r->tw = termweight;
+    n++;
+  }
+  return n;
+}
+
+/* The collapse key of document d, or -1 when it is not collapsed. */
+static int key_of(const ob_mindex *m, const ob_xsearch_opts *o, uint32_t d)
+{
+  return o->collapse_max ? m->docs[d].key[o->collapse_slot] : -1;
+}
+
+/* The k-th largest (0-based) of v[0..n), k < n: quickselect, v reordered. */
+static double kth_largest(double *v, size_t n, size_t k)
+{
+  ptrdiff_t lo = 0, hi = (ptrdiff_t)n - 1, kk = (ptrdiff_t)k;
+  while (lo < hi) {
+    double pivot = v[lo + (hi - lo) / 2];
+    ptrdiff_t i = lo, j = hi;
+    while (i <= j) {
+      while (v[i] > pivot)
+        i++;
+      while (v[j] < pivot)
+        j--;
+      if (i <= j) {
+        double t = v[i];
+        v[i++] = v[j];
+        v[j--] = t;
+      }
+    }
+    if (kk <= j)
+      hi = j;
+    else if (kk >= i)
+      lo = i;
+    else
+      return v[kk];
+  }
+  return v[kk];
+}
+
+/* A score the want-th hit of the collapsed ranking of docs[0..n) is sure
+ * to reach: the want-th largest of the best score of each collapse key
+ * (a key keeps at least its best document) and of the uncollapsed
+ * documents' scores. -HUGE_VAL when there are fewer than want of them.
+ * keybest (nkeys, all -HUGE_VAL) is left as it was found. */
+static double floor_of(const ob_mindex *m, const ob_xsearch_opts *o, const double *score,
+                       const uint32_t *docs, size_t n, size_t want, double *keybest,
+                       unsigned *keys, double *tmp)
+{
+  size_t nv = 0, nk = 0;
+  for (size_t i = 0; i < n; i++) {
+    int key = key_of(m, o, docs[i]);
+    double w = score[docs[i]];
+    if (key < 0) {
+      tmp[nv++] = w;
+    } else if (keybest[key] == -HUGE_VAL) {
+      keybest[key] = w;
+      keys[nk++] = (unsigned)key;
+    } else if (w > keybest[key]) {
+      keybest[key] = w;
+    }
+  }
+  for (size_t i = 0; i < nk; i++) {
+    tmp[nv++] = keybest[keys[i]];
+    keybest[keys[i]] = -HUGE_VAL;
+  }
+  if (want == 0 || nv < want)
+    return -HUGE_VAL;
+  return kth_largest(tmp, nv, want - 1);
+}
+
+/* The first index >= i in lo[0..n) whose value is >= x (galloping). */
+static size_t gallop(const uint16_t *lo, size_t n, size_t i, uint16_t x)
+{
+  size_t step = 1, a = i, e = i;
+  while (e < n && lo[e] < x) {
+    a = e + 1;
+    e += step;
+    step *= 2;
+  }
+  if (e > n)
+    e = n;
+  while (a < e) {
+    size_t mid = a + (e - a) / 2;
+    if (lo[mid] < x)
+      a = mid + 1;
+    else
+      e = mid;
+  }
+  return a;
+}
+
 ob_status ob_mindex_search(const ob_mindex *m, const ob_mclause *c, size_t nc, const ob_mfilter *f,
                            size_t nf, double k1, double b, const ob_xsearch_opts *o,
                            ob_xresults *res, char *err)
 {
-  double *score = NULL;
-  unsigned *wdf = NULL;
-  uint32_t *touched = NULL;
+  double *score = NULL, *keybest = NULL, *tmp = NULL;
+  unsigned *wdf = NULL, *keys = NULL;
+  uint32_t *hits = NULL, *touched = NULL, *above = NULL;
   unsigned char *hit = NULL, *pass = NULL;
   struct ranked *rk = NULL, *top = NULL;
   unsigned *seen = NULL, *mark = NULL;
+  struct rclause *rc = NULL;
+  size_t *pos = NULL;
   ob_status st = OB_OK;
   res->total = 0;
   res->n = 0;
@@ -300,107 +589,231 @@ ob_status ob_mindex_search(const ob_mindex *m, const ob_mclause *c, size_t nc, c
     res->hits = ob_xcalloc(1, sizeof *res->hits);
     goto out;
   }
-  score = ob_xcalloc(N, sizeof *score);
-  hit = ob_xcalloc(N, 1);
-  wdf = ob_xcalloc(N, sizeof *wdf);
-  touched = ob_xmalloc(N * sizeof *touched);
-  mark = ob_xcalloc(N, sizeof *mark);
-  if (nf)
-    pass = filter_pass(m, f, nf);
-
-  for (size_t ci = 0; ci < nc; ci++) {
-    double tf[32];
-    const struct term *ts[32];
-    size_t nt = 0;
-    for (size_t k = 0; k < c[ci].n && nt < 32; k++) {
-      const struct term *t = lookup(m, c[ci].terms[k]);
-      if (t) {
-        ts[nt] = t;
-        tf[nt++] = (double)t->n;
-      }
-    }
-    if (!nt)
-      continue;
-    /* BM25Weight::init(): idf, the clause's scale, k3 = 1 with wqf 1,
-     * then (k1 + 1), in Xapian's order of operations */
-    double freq = c[ci].n == 1 ? tf[0] : or_estimate(tf, nt, (double)N);
-    double tw = ((double)N - freq + 0.5) / (freq + 0.5);
-    if (tw < 2)
-      tw = tw * 0.5 + 1;
-    double termweight = log(tw) * c[ci].scale;
-    termweight *= (1.0 + 1) * 1.0 / (1.0 + 1.0);
-    termweight *= (k1 + 1);
-    size_t ntouched = 0;
-    for (size_t k = 0; k < nt; k++)
-      for (size_t i = 0; i < ts[k]->n; i++) {
-        uint32_t d = ts[k]->p[i].doc;
-        if (pass && !pass[d])
-          continue;
-        if (mark[d] != ci + 1) { /* first posting of this clause here */
-          mark[d] = (unsigned)ci + 1;
-          touched[ntouched++] = d;
-        }
-        wdf[d] += ts[k]->p[i].wdf;
-        hit[d] = 1;
-      }
-    for (size_t j = 0; j < ntouched; j++) {
-      uint32_t d = touched[j];
-      double w = wdf[d];
-      if (w > (double)m->docs[d].len)
-        w = (double)m->docs[d].len; /* SynonymPostList caps wdf at the length */
-      /* BM25Weight::get_sumpart() */
-      double normlen = (double)m->docs[d].len * m->len_factor;
-      if (normlen < 0.5)
-        normlen = 0.5;
-      double denom = k1 * (normlen * b + (1 - b)) + w;
-      score[d] += termweight * (w / denom);
-      wdf[d] = 0;
-    }
-  }
-  if (nc == 0) /* browse: every document that passes the filter, weight 0 */
-    for (size_t d = 0; d < N; d++)
-      hit[d] = pass[d];
-
-  size_t nr = 0;
-  rk = ob_xmalloc(N * sizeof *rk);
-  for (size_t d = 0; d < N; d++)
-    if (hit[d]) {
-      rk[nr].w = score[d];
-      rk[nr].doc = (uint32_t)d;
-      nr++;
-    }
-
-  /* the total after collapsing, from counts alone */
-  if (o->collapse_max)
-    seen = ob_xcalloc(m->nkeys ? m->nkeys : 1, sizeof *seen);
-  size_t total = 0;
-  for (size_t i = 0; i < nr; i++) {
-    int key = o->collapse_max ? m->docs[rk[i].doc].key[o->collapse_slot] : -1;
-    if (key < 0 || seen[key]++ < o->collapse_max)
-      total++;
-  }
-  res->total = total;
-  if (seen)
-    memset(seen, 0, (m->nkeys ? m->nkeys : 1) * sizeof *seen);
-
   /* with a prior, the best `pool` hits are ranked again before the cut */
   size_t want = o->offset + o->limit;
   if (o->prior && o->prior->pool > want)
     want = o->prior->pool;
+
+  score = ob_xcalloc(N, sizeof *score);
+  hit = ob_xcalloc(N, 1);
+  wdf = ob_xcalloc(N, sizeof *wdf);
+  touched = ob_xmalloc(N * sizeof *touched);
+  hits = ob_xmalloc(N * sizeof *hits);
+  above = ob_xmalloc(N * sizeof *above);
+  mark = ob_xcalloc(N, sizeof *mark);
+  tmp = ob_xmalloc(N * sizeof *tmp);
+  keybest = ob_xmalloc((m->nkeys ? m->nkeys : 1) * sizeof *keybest);
+  keys = ob_xmalloc((m->nkeys ? m->nkeys : 1) * sizeof *keys);
+  for (size_t i = 0; i < m->nkeys; i++)
+    keybest[i] = -HUGE_VAL;
+  if (nf)
+    pass = filter_pass(m, f, nf);
+  rc = ob_xmalloc((nc ? nc : 1) * sizeof *rc);
+  size_t nrc = resolve(m, c, nc, k1, rc);
+  const double *normlen = m->normlen;
+
+  /* Pruning (large indexes, o->prune): clauses run from the one that can
+   * add most to the one that can add least. Once the want-th best score
+   * so far beats what every clause left could add together, a document
+   * not yet matched cannot reach the list: the rest is looked up for the
+   * documents that still can (MaxScore, term at a time). The list is the
+   * exhaustive one; the total becomes an estimate. */
+  int prune = o->prune && o->prune->min_docs && N >= o->prune->min_docs && want > 0;
+  double left = 0; /* what the clauses not run yet can add at most */
+  if (prune) {
+    for (size_t i = 1; i < nrc; i++) { /* insertion sort, stable, by tw descending */
+      struct rclause x = rc[i];
+      size_t j = i;
+      while (j > 0 && rc[j - 1].tw < x.tw) {
+        rc[j] = rc[j - 1];
+        j--;
+      }
+      rc[j] = x;
+    }
+    for (size_t i = 0; i < nrc; i++) {
+      if (rc[i].tw < 0)
+        prune = 0; /* a partial score would not be a lower bound */
+      left += rc[i].tw > 0 ? rc[i].tw : 0;
+    }
+  }
+  size_t nh = 0;       /* hits[0..nh): every document matched (or, pruned, the candidates) */
+  int narrowed = 0;    /* 1 once only the candidates are scored */
+  pos = ob_xmalloc(32 * sizeof *pos);
+  for (size_t ci = 0; ci < nrc; ci++) {
+    const struct rclause *r = &rc[ci];
+    double tw = r->tw;
+    left -= tw > 0 ? tw : 0;
+    if (narrowed) {
+      /* the candidates, in doc order, looked up in each term's postings */
+      for (size_t k = 0; k < r->nt; k++)
+        pos[k] = 0;
+      for (size_t i = 0; i < nh; i++) {
+        uint32_t d = hits[i];
+        size_t pg = d >> PAGE_BITS;
+        uint16_t low = (uint16_t)(d & 0xffff);
+        unsigned long w = 0;
+        for (size_t k = 0; k < r->nt; k++) {
+          const struct term *t = r->ts[k];
+          size_t a, e;
+          page_range(m, t, pg, &a, &e);
+          if (pos[k] < a)
+            pos[k] = a;
+          pos[k] = gallop(t->lo, e, pos[k], low);
+          if (pos[k] < e && t->lo[pos[k]] == low)
+            w += wdf_at(t, pos[k]);
+        }
+        if (w) {
+          double x = (double)w;
+          if (x > (double)m->docs[d].len)
+            x = (double)m->docs[d].len; /* SynonymPostList caps wdf at the length */
+          score[d] += tw * (x / (k1 * (normlen[d] * b + (1 - b)) + x));
+        }
+      }
+    } else if (r->nt == 1) {
+      const struct term *t = r->ts[0];
+      for (size_t pg = 0; pg < m->npages; pg++) {
+        size_t a, e;
+        page_range(m, t, pg, &a, &e);
+        uint32_t base = (uint32_t)(pg << PAGE_BITS);
+        for (size_t i = a; i < e; i++) {
+          uint32_t d = base | t->lo[i];
+          if (pass && !pass[d])
+            continue;
+          double w = t->wdf[i] == WDF_BIG ? wdf_at(t, i) : t->wdf[i];
+          score[d] += tw * (w / (k1 * (normlen[d] * b + (1 - b)) + w));
+          if (!hit[d]) {
+            hit[d] = 1;
+            hits[nh++] = d;
+          }
+        }
+      }
+    } else {
+      size_t ntouched = 0;
+      for (size_t k = 0; k < r->nt; k++) {
+        const struct term *t = r->ts[k];
+        for (size_t pg = 0; pg < m->npages; pg++) {
+          size_t a, e;
+          page_range(m, t, pg, &a, &e);
+          uint32_t base = (uint32_t)(pg << PAGE_BITS);
+          for (size_t i = a; i < e; i++) {
+            uint32_t d = base | t->lo[i];
+            if (pass && !pass[d])
+              continue;
+            if (mark[d] != ci + 1) { /* first posting of this clause here */
+              mark[d] = (unsigned)ci + 1;
+              touched[ntouched++] = d;
+            }
+            wdf[d] += wdf_at(t, i);
+            if (!hit[d]) {
+              hit[d] = 1;
+              hits[nh++] = d;
+            }
+          }
+        }
+      }
+      for (size_t j = 0; j < ntouched; j++) {
+        uint32_t d = touched[j];
+        double w = wdf[d];
+        if (w > (double)m->docs[d].len)
+          w = (double)m->docs[d].len; /* SynonymPostList caps wdf at the length */
+        score[d] += tw * (w / (k1 * (normlen[d] * b + (1 - b)) + w));
+        wdf[d] = 0;
+      }
+    }
+    if (!prune || ci + 1 == nrc)
+      continue;
+    /* only documents above what the rest can add can make the floor
+     * beat it: the floor of those is enough (a floor of some documents
+     * is a floor of all) */
+    double slack = left * (1 + 1e-9) + 1e-12;
+    size_t na = 0;
+    for (size_t i = 0; i < nh; i++)
+      if (score[hits[i]] > slack)
+        above[na++] = hits[i];
+    if (na < want)
+      continue;
+    double fl = floor_of(m, o, score, above, na, want, keybest, keys, tmp);
+    /* strictly above: a tie would be ranked by docid */
+    if (!(fl > slack))
+      continue;
+    if (!narrowed) {
+      /* the candidates in doc order: marked, then collected */
+      for (size_t i = 0; i < nh; i++)
+        if (score[hits[i]] + slack >= fl)
+          hit[hits[i]] = 2;
+      nh = 0;
+      for (size_t d = 0; d < N; d++)
+        if (hit[d] == 2)
+          hits[nh++] = (uint32_t)d;
+      narrowed = 1;
+    } else {
+      size_t kept = 0;
+      for (size_t i = 0; i < nh; i++)
+        if (score[hits[i]] + slack >= fl)
+          hits[kept++] = hits[i];
+      nh = kept;
+    }
+  }
+  res->pruned = narrowed;
+
+  if (nrc == 0 && nc == 0) /* browse: every document that passes the filter, weight 0 */
+    for (size_t d = 0; d < N; d++)
+      if (pass[d])
+        hits[nh++] = (uint32_t)d;
+
+  /* the total after collapsing, from counts alone; pruned, an estimate:
+   * Xapian's estimate of the OR of the clauses */
+  if (o->collapse_max)
+    seen = ob_xcalloc(m->nkeys ? m->nkeys : 1, sizeof *seen);
+  size_t total = 0;
+  if (narrowed) {
+    double tf[32];
+    double est = 0;
+    for (size_t i = 0; i < nrc; i++) {
+      size_t n = 0;
+      for (size_t k = 0; k < rc[i].nt && n < 32; k++)
+        tf[n++] = (double)rc[i].ts[k]->n;
+      double e = or_estimate(tf, n, (double)N);
+      est = est + e - est * e / (double)N;
+    }
+    total = (size_t)(est + 0.5);
+    if (total < nh)
+      total = nh;
+  } else {
+    for (size_t i = 0; i < nh; i++) {
+      int key = key_of(m, o, hits[i]);
+      if (key < 0 || seen[key]++ < o->collapse_max)
+        total++;
+    }
+    if (seen)
+      memset(seen, 0, (m->nkeys ? m->nkeys : 1) * sizeof *seen);
+  }
+  res->total = total;
   if (want > total)
     want = total;
 
+  /* only documents that reach the floor can be in the list */
+  double fl = nh > want ? floor_of(m, o, score, hits, nh, want, keybest, keys, tmp) : -HUGE_VAL;
+  size_t nr = 0;
+  rk = ob_xmalloc((nh ? nh : 1) * sizeof *rk);
+  for (size_t i = 0; i < nh; i++)
+    if (score[hits[i]] >= fl) {
+      rk[nr].w = score[hits[i]];
+      rk[nr].doc = hits[i];
+      nr++;
+    }
+
   /* the best `want` in rank order, collapsed (at most collapse_max per
-   * value): a heap, since a request needs 10-30 of a few hundred matches */
+   * value): a heap over what reaches the floor */
   for (size_t i = nr / 2; i-- > 0;)
     sift_down(rk, nr, i);
   top = ob_xmalloc((want ? want : 1) * sizeof *top);
-  size_t kept = 0, left = nr;
-  while (left && kept < want) {
+  size_t kept = 0, nleft = nr;
+  while (nleft && kept < want) {
     struct ranked r = rk[0];
-    rk[0] = rk[--left];
-    sift_down(rk, left, 0);
-    int key = o->collapse_max ? m->docs[r.doc].key[o->collapse_slot] : -1;
+    rk[0] = rk[--nleft];
+    sift_down(rk, nleft, 0);
+    int key = key_of(m, o, r.doc);
     if (key >= 0 && seen[key]++ >= o->collapse_max)
       continue;
     top[kept++] = r;
@@ -441,11 +854,18 @@ ob_status ob_mindex_search(const ob_mindex *m, const ob_mclause *c, size_t nc, c
     struct ob_xhit *h = &res->hits[res->n++];
     h->docid = d->docid;
     h->score = r->w;
-    h->data = ob_xstrndup(d->data, d->data_len);
+    h->data = d->data ? ob_xstrndup(d->data, d->data_len) : NULL;
     h->data_len = d->data_len;
   }
 out:
   free(score);
+  free(keybest);
+  free(keys);
+  free(tmp);
+  free(hits);
+  free(above);
+  free(rc);
+  free(pos);
   free(wdf);
   free(touched);
   free(hit);

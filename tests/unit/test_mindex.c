@@ -2,6 +2,7 @@
  * by hand, where every score can be worked out; test_xsearch compares it
  * with Xapian on the bundled handbook. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,6 +53,167 @@ static ob_status search(const ob_mindex *m, const char *const *terms, size_t n, 
   char err[OB_ERR_SIZE];
   ob_mclause c = {terms, n, scale};
   return ob_mindex_search(m, &c, n ? 1 : 0, NULL, 0, K1, B, o, r, err);
+}
+
+/* A deterministic pseudo-random stream (an LCG; the figures must not move
+ * between runs). */
+static unsigned long long seed = 42;
+static unsigned rnd(unsigned n)
+{
+  seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+  return (unsigned)((seed >> 33) % n);
+}
+
+/* A term drawn with a skewed frequency: t0 is in most documents, t399
+ * in few (like characters, then bigrams, of a corpus). */
+static unsigned zipf_term(void)
+{
+  unsigned r = rnd(1000);
+  return (r * r / 1000) * 400 / 1000;
+}
+
+/* ndocs documents (docids 1, 3, 5, ...: gaps as after deletions), three
+ * entries per file sharing a collapse key, one file in ten a fault, a
+ * type term each; built per document or per term (both must give the
+ * same index). Document 7 has a wdf past a byte. */
+static ob_mindex *synthetic(size_t ndocs, int by_term)
+{
+  ob_mindex *m = ob_mindex_new();
+  static unsigned wdf[400];
+  unsigned *count = NULL;
+  unsigned **tdoc = NULL, **twdf = NULL;
+  if (by_term) {
+    tdoc = calloc(401, sizeof *tdoc);
+    twdf = calloc(401, sizeof *twdf);
+    count = calloc(401, sizeof *count);
+    for (int t = 0; t < 401; t++) {
+      tdoc[t] = malloc(ndocs * sizeof **tdoc);
+      twdf[t] = malloc(ndocs * sizeof **twdf);
+    }
+  }
+  seed = 42;
+  for (size_t d = 0; d < ndocs; d++) {
+    unsigned docid = (unsigned)(2 * d + 1), len = 0, file = (unsigned)(d / 3);
+    memset(wdf, 0, sizeof wdf);
+    unsigned n = 5 + rnd(60);
+    for (unsigned i = 0; i < n; i++)
+      wdf[zipf_term()]++;
+    if (d == 7)
+      wdf[3] += 300;
+    for (int t = 0; t < 400; t++)
+      len += wdf[t];
+    char key[32], term[16];
+    int fault = file % 10 == 3;
+    snprintf(key, sizeof key, "%s:f%u", fault ? "fault" : "sop", file);
+    ob_mindex_add_doc(m, docid, len, key, strlen(key));
+    ob_mindex_add_value(m, 0, key, strlen(key));
+    for (int t = 0; t < 401; t++) {
+      unsigned w = t < 400 ? wdf[t] : 0;
+      if (t < 400 && !w)
+        continue;
+      if (t == 400 && !fault)
+        continue; /* the type term: faults only, a filter */
+      if (by_term) {
+        tdoc[t][count[t]] = docid;
+        twdf[t][count[t]++] = w;
+      } else {
+        if (t < 400)
+          snprintf(term, sizeof term, "t%d", t);
+        else
+          snprintf(term, sizeof term, "Tfault");
+        ob_mindex_add_term(m, term, strlen(term), w);
+      }
+    }
+  }
+  if (by_term) {
+    for (int t = 0; t < 401; t++) {
+      char term[16];
+      if (t < 400)
+        snprintf(term, sizeof term, "t%d", t);
+      else
+        snprintf(term, sizeof term, "Tfault");
+      ob_mindex_add_postings(m, term, strlen(term), tdoc[t], twdf[t], count[t]);
+      free(tdoc[t]);
+      free(twdf[t]);
+    }
+    free(tdoc);
+    free(twdf);
+    free(count);
+  }
+  ob_mindex_seal(m);
+  return m;
+}
+
+/* Same hits in the same order with the same scores, to rounding (the
+ * pruned match adds the clauses up in another order); within a tie
+ * (scores 1e-9 apart) the order may differ. */
+static int same_hits(const ob_xresults *a, const ob_xresults *b)
+{
+  if (a->n != b->n)
+    return 0;
+  for (size_t k = 0; k < a->n; k++) {
+    double s = a->hits[k].score;
+    if (fabs(s - b->hits[k].score) > 1e-9 * (1 + fabs(s)))
+      return 0;
+    if (a->hits[k].docid == b->hits[k].docid)
+      continue;
+    int found = 0; /* a tie: the other list has it at an equal score */
+    for (size_t j = 0; j < b->n; j++)
+      if (b->hits[j].docid == a->hits[k].docid && fabs(b->hits[j].score - s) <= 1e-9 * (1 + s))
+        found = 1;
+    if (!found)
+      return 0;
+  }
+  return 1;
+}
+
+/* The pruned match against the exhaustive one, on random queries of
+ * 2-30 clauses (some synonym groups, some scaled below 1), with
+ * collapsing, the prior, a filter and pages. */
+static void test_pruning(ob_mindex *m, size_t nq, const char *what)
+{
+  char err[OB_ERR_SIZE];
+  ob_xprune prune = {1, 0.1, 300};
+  ob_xprior prior = {"fault:", 0.7, 30};
+  size_t pruned = 0, compared = 0;
+  seed = 7;
+  for (size_t q = 0; q < nq; q++) {
+    char names[32][3][8];
+    const char *ptr[32][3];
+    ob_mclause c[32];
+    size_t nc = 2 + rnd(29);
+    for (size_t i = 0; i < nc; i++) {
+      size_t nt = rnd(6) == 0 ? 2 + rnd(2) : 1;
+      for (size_t k = 0; k < nt; k++) {
+        snprintf(names[i][k], sizeof names[i][k], "t%u", zipf_term());
+        ptr[i][k] = names[i][k];
+      }
+      c[i] = (ob_mclause){ptr[i], nt, rnd(3) == 0 ? 0.5 : 1.0};
+    }
+    const char *ft[] = {"Tfault"};
+    ob_mfilter f = {ft, 1};
+    int filtered = q % 7 == 3;
+    ob_xsearch_opts o = {q % 5 == 1 ? 10 : 0, 10, 0, q % 4 == 0 ? 0 : 2, NULL,
+                         q % 3 == 0 ? &prior : NULL};
+    ob_xresults e, p;
+    ob_status se = ob_mindex_search(m, c, nc, &f, filtered, K1, B, &o, &e, err);
+    o.prune = &prune;
+    ob_status sp = ob_mindex_search(m, c, nc, &f, filtered, K1, B, &o, &p, err);
+    if (OK(se == OB_OK && sp == OB_OK, "%s: query %zu searched", what, q)) {
+      compared++;
+      pruned += p.pruned;
+      OK(same_hits(&e, &p), "%s: query %zu (%zu clauses): same hits pruned (%s)", what, q, nc,
+         p.pruned ? "narrowed" : "not narrowed");
+      OK(!e.pruned && (!p.pruned || p.total >= p.n), "%s: query %zu: totals", what, q);
+      if (!p.pruned)
+        OK(p.total == e.total, "%s: query %zu: not narrowed, exact total", what, q);
+    }
+    ob_xresults_free(&e);
+    ob_xresults_free(&p);
+  }
+  printf("%s: %zu of %zu queries narrowed\n", what, pruned, compared);
+  /* a check that could not fail if nothing were ever pruned */
+  OK(pruned * 2 >= compared, "%s: %zu of %zu queries narrowed", what, pruned, compared);
 }
 
 int main(void)
@@ -162,5 +324,33 @@ int main(void)
   ob_xresults_free(&r);
   ob_mindex_free(m);
   ob_mindex_free(NULL);
+
+  /* pruning is exact for the hits; one page of documents, then three
+   * (indexes past 65,536), built per document and per term */
+  m = synthetic(3000, 0);
+  test_pruning(m, 400, "3000 entries");
+  ob_mindex *t = synthetic(3000, 1);
+  const char *t3[] = {"t3"}, *t399[] = {"t399"};
+  OK(ob_mindex_termfreq(t, "t0") == ob_mindex_termfreq(m, "t0") &&
+         ob_mindex_termfreq(t, "Tfault") == ob_mindex_termfreq(m, "Tfault"),
+     "per term and per document: same frequencies");
+  for (int k = 0; k < 2; k++) {
+    ob_xresults r1, r2;
+    const char **q = k ? t399 : t3;
+    if (OK(search(m, q, 1, 1, &plain, &r1) == OB_OK && search(t, q, 1, 1, &plain, &r2) == OB_OK,
+           "both built ways searched"))
+      OK(same_hits(&r1, &r2) && r1.total == r2.total && r1.n > 0, "%s: same hits", q[0]);
+    if (k == 0)
+      OK(r1.n && r1.hits[0].docid == 15 && r2.hits[0].docid == 15,
+         "the wdf past a byte counts (document 15, %u)", r1.n ? r1.hits[0].docid : 0);
+    ob_xresults_free(&r1);
+    ob_xresults_free(&r2);
+  }
+  ob_mindex_free(t);
+  ob_mindex_free(m);
+  m = synthetic(150000, 1);
+  EQ_INT(ob_mindex_doc_count(m), 150000, "150,000 entries");
+  test_pruning(m, 60, "150000 entries");
+  ob_mindex_free(m);
   return ob_t_done();
 }
