@@ -239,6 +239,7 @@ int main(int argc, char **argv)
   const char *db = NULL, *qfile = NULL, *lang = NULL;
   size_t nmax = (size_t)-1, limit = 10;
   unsigned long mem_max = 0;
+  unsigned long share_max = 0;
   int rounds = 1, exact = 0, compare = 0;
   char err[OB_ERR_SIZE], path[4096], line[4096];
   for (int i = 1; i < argc; i += 2) {
@@ -268,10 +269,12 @@ int main(int argc, char **argv)
       limit = strtoul(argv[i + 1], NULL, 10);
     else if (!strcmp(argv[i], "--memory"))
       mem_max = strtoul(argv[i + 1], NULL, 10);
+    else if (!strcmp(argv[i], "--shared"))
+      share_max = strtoul(argv[i + 1], NULL, 10);
   }
   if (!db || !qfile || rounds < 1) {
     fprintf(stderr, "usage: obbench --db DIR --queries FILE [--n N] [--rounds R] [--limit L] "
-                    "[--memory N] [--exact] [--compare]\n");
+                    "[--memory N] [--shared N] [--exact] [--compare]\n");
     return 2;
   }
   ob_text *t = NULL;
@@ -284,11 +287,14 @@ int main(int argc, char **argv)
   double t_text = now_ms() - t0;
   double t1 = now_ms();
   if (ob_index_resolve(db, path, sizeof path, err) || ob_xdb_open(path, &x, err) ||
-      ob_xdb_preload(x, mem_max, err)) {
+      ob_xdb_preload(x, mem_max, err) || ob_xdb_share(x, share_max, err)) {
     fprintf(stderr, "obbench: %s\n", err);
     return 1;
   }
-  if (ob_xdb_in_memory(x))
+  if (share_max && ob_xdb_share_wait(x, 600))
+    printf("obbench: %lu entries shared in memory (%.1f MB) after %.0f ms\n",
+           ob_xdb_doc_count(x), (double)ob_xdb_shared_bytes(x) / 1e6, now_ms() - t1);
+  else if (ob_xdb_in_memory(x))
     printf("obbench: %lu entries copied into memory in %.0f ms\n", ob_xdb_doc_count(x),
            now_ms() - t1);
   char **qs = NULL;

@@ -2,6 +2,7 @@
 #include "mindex.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -63,11 +64,13 @@ struct ob_mindex {
   unsigned long long total_len;
   double len_factor; /* 1 / average length, 0 for an empty index */
   double *normlen;   /* per document: length / average, at least 0.5 */
+  double *dlen;      /* per document: its length */
   size_t npages;     /* pages of documents (at least 1 once sealed) */
   uint32_t *ix_of;   /* docid -> index + 1 while building by term; 0 = none */
   size_t ix_cap;
   size_t bytes; /* what the postings and arrays take */
   int sealed;
+  unsigned long long serial; /* unique per sealed index (a workspace's kd) */
 };
 
 static struct term *find(const struct table *tb, const char *s, size_t n, uint64_t h)
@@ -139,6 +142,7 @@ void ob_mindex_free(ob_mindex *m)
   free(m->docs);
   free(m->keys);
   free(m->normlen);
+  free(m->dlen);
   free(m->ix_of);
   free(m);
 }
@@ -281,11 +285,15 @@ void ob_mindex_seal(ob_mindex *m)
   double avg = m->ndocs ? (double)m->total_len / (double)m->ndocs : 0;
   m->len_factor = avg != 0 ? 1 / avg : 0;
   m->normlen = ob_xmalloc((m->ndocs ? m->ndocs : 1) * sizeof *m->normlen);
+  m->dlen = ob_xmalloc((m->ndocs ? m->ndocs : 1) * sizeof *m->dlen);
   for (size_t d = 0; d < m->ndocs; d++) {
+    m->dlen[d] = (double)m->docs[d].len;
     double normlen = (double)m->docs[d].len * m->len_factor;
     m->normlen[d] = normlen < 0.5 ? 0.5 : normlen;
   }
-  m->bytes += m->ndocs * sizeof *m->normlen + m->terms.cap * sizeof *m->terms.v;
+  m->bytes += m->ndocs * (sizeof *m->normlen + sizeof *m->dlen) + m->terms.cap * sizeof *m->terms.v;
+  static atomic_ullong serials;
+  m->serial = atomic_fetch_add(&serials, 1) + 1;
 }
 
 size_t ob_mindex_doc_count(const ob_mindex *m)
@@ -414,11 +422,96 @@ static void sift_down(struct ranked *h, size_t n, size_t i)
   }
 }
 
-/* Marks the documents that pass every filter group. */
-static unsigned char *filter_pass(const ob_mindex *m, const ob_mfilter *f, size_t nf)
+/* What a search needs per document and per key, kept between searches
+ * (allocating a few MB per query cost more than the match: page faults
+ * and, across threads, TLB shootdowns). At rest score, hit, mark, wdf,
+ * groups and seen are zero and keybest is -HUGE_VAL. */
+struct ob_mwork {
+  size_t cap, kcap; /* documents, keys */
+  double *score, *tmp, *keybest;
+  double *kd; /* k1 * (normlen * b + (1 - b)) of index kd_serial, for kd_k1 and kd_b */
+  unsigned long long kd_serial;
+  double kd_k1, kd_b;
+  unsigned *wdf, *mark, *groups, *keys, *seen;
+  uint32_t *hits, *cand, *touched, *above;
+  unsigned char *hit, *pass;
+  struct ranked *rk;
+};
+
+ob_mwork *ob_mwork_new(void)
 {
-  unsigned char *pass = ob_xcalloc(m->ndocs ? m->ndocs : 1, 1);
-  unsigned *groups = ob_xcalloc(m->ndocs ? m->ndocs : 1, sizeof *groups);
+  return ob_xcalloc(1, sizeof(ob_mwork));
+}
+
+static void work_free_docs(ob_mwork *w)
+{
+  free(w->kd);
+  w->kd = NULL;
+  w->kd_serial = 0;
+  free(w->score);
+  free(w->tmp);
+  free(w->wdf);
+  free(w->mark);
+  free(w->groups);
+  free(w->hits);
+  free(w->cand);
+  free(w->touched);
+  free(w->above);
+  free(w->hit);
+  free(w->pass);
+  free(w->rk);
+}
+
+void ob_mwork_free(ob_mwork *w)
+{
+  if (!w)
+    return;
+  work_free_docs(w);
+  free(w->keybest);
+  free(w->keys);
+  free(w->seen);
+  free(w);
+}
+
+/* Room for n documents and k keys. */
+static void work_fit(ob_mwork *w, size_t n, size_t k)
+{
+  n = n ? n : 1;
+  k = k ? k : 1;
+  if (w->cap < n) {
+    work_free_docs(w);
+    w->score = ob_xcalloc(n, sizeof *w->score);
+    w->kd = ob_xmalloc(n * sizeof *w->kd);
+    w->tmp = ob_xmalloc(n * sizeof *w->tmp);
+    w->wdf = ob_xcalloc(n, sizeof *w->wdf);
+    w->mark = ob_xcalloc(n, sizeof *w->mark);
+    w->groups = ob_xcalloc(n, sizeof *w->groups);
+    w->hits = ob_xmalloc(n * sizeof *w->hits);
+    w->cand = ob_xmalloc(n * sizeof *w->cand);
+    w->touched = ob_xmalloc(n * sizeof *w->touched);
+    w->above = ob_xmalloc(n * sizeof *w->above);
+    w->hit = ob_xcalloc(n, 1);
+    w->pass = ob_xmalloc(n);
+    w->rk = ob_xmalloc(n * sizeof *w->rk);
+    w->cap = n;
+  }
+  if (w->kcap < k) {
+    free(w->keybest);
+    free(w->keys);
+    free(w->seen);
+    w->keybest = ob_xmalloc(k * sizeof *w->keybest);
+    for (size_t i = 0; i < k; i++)
+      w->keybest[i] = -HUGE_VAL;
+    w->keys = ob_xmalloc(k * sizeof *w->keys);
+    w->seen = ob_xcalloc(k, sizeof *w->seen);
+    w->kcap = k;
+  }
+}
+
+/* Marks the documents that pass every filter group in w->pass. */
+static void filter_pass(const ob_mindex *m, const ob_mfilter *f, size_t nf, ob_mwork *w)
+{
+  unsigned *groups = w->groups;
   for (size_t g = 0; g < nf; g++) {
     for (size_t k = 0; k < f[g].n; k++) {
       const struct term *t = lookup(m, f[g].terms[k]);
@@ -433,10 +526,10 @@ static unsigned char *filter_pass(const ob_mindex *m, const ob_mfilter *f, size_
       }
     }
   }
-  for (size_t i = 0; i < m->ndocs; i++)
-    pass[i] = groups[i] == nf;
-  free(groups);
-  return pass;
+  for (size_t i = 0; i < m->ndocs; i++) {
+    w->pass[i] = groups[i] == nf;
+    groups[i] = 0;
+  }
 }
 
 /* One clause, resolved: its terms' postings and its weight. */
@@ -565,18 +658,35 @@ static size_t gallop(const uint16_t *lo, size_t n, size_t i, uint16_t x)
   return a;
 }
 
-ob_status ob_mindex_search(const ob_mindex *m, const ob_mclause *c, size_t nc, const ob_mfilter *f,
-                           size_t nf, double k1, double b, const ob_xsearch_opts *o,
-                           ob_xresults *res, char *err)
+/* Sorts v[0..n) (values below limit) ascending: LSD radix, 11 bits a
+ * pass; tmp holds n. */
+static void radix_sort(uint32_t *v, size_t n, uint32_t *tmp, size_t limit)
 {
-  double *score = NULL, *keybest = NULL, *tmp = NULL;
-  unsigned *wdf = NULL, *keys = NULL;
-  uint32_t *hits = NULL, *touched = NULL, *above = NULL;
-  unsigned char *hit = NULL, *pass = NULL;
-  struct ranked *rk = NULL, *top = NULL;
-  unsigned *seen = NULL, *mark = NULL;
+  uint32_t *src = v, *dst = tmp;
+  for (unsigned shift = 0; shift < 32 && (limit - 1) >> shift; shift += 11) {
+    size_t count[2049] = {0};
+    for (size_t i = 0; i < n; i++)
+      count[((src[i] >> shift) & 2047) + 1]++;
+    for (size_t i = 1; i < 2049; i++)
+      count[i] += count[i - 1];
+    for (size_t i = 0; i < n; i++)
+      dst[count[(src[i] >> shift) & 2047]++] = src[i];
+    uint32_t *t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src != v)
+    memcpy(v, src, n * sizeof *v);
+}
+
+ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *work, const ob_mclause *c, size_t nc,
+                           const ob_mfilter *f, size_t nf, double k1, double b,
+                           const ob_xsearch_opts *o, ob_xresults *res, char *err)
+{
+  ob_mwork *own = NULL;
+  struct ranked *top = NULL;
   struct rclause *rc = NULL;
-  size_t *pos = NULL;
+  size_t nall = 0; /* hits[0..nall): every document touched, reset at the end */
   ob_status st = OB_OK;
   res->total = 0;
   res->n = 0;
@@ -594,23 +704,30 @@ ob_status ob_mindex_search(const ob_mindex *m, const ob_mclause *c, size_t nc, c
   if (o->prior && o->prior->pool > want)
     want = o->prior->pool;
 
-  score = ob_xcalloc(N, sizeof *score);
-  hit = ob_xcalloc(N, 1);
-  wdf = ob_xcalloc(N, sizeof *wdf);
-  touched = ob_xmalloc(N * sizeof *touched);
-  hits = ob_xmalloc(N * sizeof *hits);
-  above = ob_xmalloc(N * sizeof *above);
-  mark = ob_xcalloc(N, sizeof *mark);
-  tmp = ob_xmalloc(N * sizeof *tmp);
-  keybest = ob_xmalloc((m->nkeys ? m->nkeys : 1) * sizeof *keybest);
-  keys = ob_xmalloc((m->nkeys ? m->nkeys : 1) * sizeof *keys);
-  for (size_t i = 0; i < m->nkeys; i++)
-    keybest[i] = -HUGE_VAL;
-  if (nf)
-    pass = filter_pass(m, f, nf);
+  if (!work)
+    work = own = ob_mwork_new();
+  work_fit(work, N, m->nkeys);
+  double *score = work->score, *keybest = work->keybest, *tmp = work->tmp;
+  unsigned *wdf = work->wdf, *keys = work->keys, *seen = work->seen, *mark = work->mark;
+  uint32_t *hits = work->hits, *cand = work->cand, *touched = work->touched;
+  uint32_t *above = work->above;
+  unsigned char *hit = work->hit, *pass = NULL;
+  struct ranked *rk = work->rk;
+  if (nf) {
+    filter_pass(m, f, nf, work);
+    pass = work->pass;
+  }
   rc = ob_xmalloc((nc ? nc : 1) * sizeof *rc);
   size_t nrc = resolve(m, c, nc, k1, rc);
-  const double *normlen = m->normlen;
+  /* BM25Weight::get_sumpart()'s denominator less the wdf, per document */
+  if (work->kd_serial != m->serial || work->kd_k1 != k1 || work->kd_b != b) {
+    for (size_t d = 0; d < N; d++)
+      work->kd[d] = k1 * (m->normlen[d] * b + (1 - b));
+    work->kd_serial = m->serial;
+    work->kd_k1 = k1;
+    work->kd_b = b;
+  }
+  const double *kd = work->kd;
 
   /* Pruning (large indexes, o->prune): clauses run from the one that can
    * add most to the one that can add least. Once the want-th best score
@@ -636,9 +753,11 @@ ob_status ob_mindex_search(const ob_mindex *m, const ob_mclause *c, size_t nc, c
       left += rc[i].tw > 0 ? rc[i].tw : 0;
     }
   }
-  size_t nh = 0;       /* hits[0..nh): every document matched (or, pruned, the candidates) */
-  int narrowed = 0;    /* 1 once only the candidates are scored */
-  pos = ob_xmalloc(32 * sizeof *pos);
+  size_t nh = 0;    /* hits[0..nh): every document matched */
+  size_t nca = 0;   /* narrowed: cand[0..nca), the documents that can still make the list */
+  int narrowed = 0; /* 1 once only the candidates are scored */
+  double fl_last = 0; /* narrowed: a score the want-th hit reaches */
+  size_t pos[32];
   for (size_t ci = 0; ci < nrc; ci++) {
     const struct rclause *r = &rc[ci];
     double tw = r->tw;
@@ -647,8 +766,8 @@ ob_status ob_mindex_search(const ob_mindex *m, const ob_mclause *c, size_t nc, c
       /* the candidates, in doc order, looked up in each term's postings */
       for (size_t k = 0; k < r->nt; k++)
         pos[k] = 0;
-      for (size_t i = 0; i < nh; i++) {
-        uint32_t d = hits[i];
+      for (size_t i = 0; i < nca; i++) {
+        uint32_t d = cand[i];
         size_t pg = d >> PAGE_BITS;
         uint16_t low = (uint16_t)(d & 0xffff);
         unsigned long w = 0;
@@ -664,9 +783,9 @@ ob_status ob_mindex_search(const ob_mindex *m, const ob_mclause *c, size_t nc, c
         }
         if (w) {
           double x = (double)w;
-          if (x > (double)m->docs[d].len)
-            x = (double)m->docs[d].len; /* SynonymPostList caps wdf at the length */
-          score[d] += tw * (x / (k1 * (normlen[d] * b + (1 - b)) + x));
+          if (x > m->dlen[d])
+            x = m->dlen[d]; /* SynonymPostList caps wdf at the length */
+          score[d] += tw * (x / (kd[d] + x));
         }
       }
     } else if (r->nt == 1) {
@@ -680,7 +799,7 @@ ob_status ob_mindex_search(const ob_mindex *m, const ob_mclause *c, size_t nc, c
           if (pass && !pass[d])
             continue;
           double w = t->wdf[i] == WDF_BIG ? wdf_at(t, i) : t->wdf[i];
-          score[d] += tw * (w / (k1 * (normlen[d] * b + (1 - b)) + w));
+          score[d] += tw * (w / (kd[d] + w));
           if (!hit[d]) {
             hit[d] = 1;
             hits[nh++] = d;
@@ -714,9 +833,9 @@ ob_status ob_mindex_search(const ob_mindex *m, const ob_mclause *c, size_t nc, c
       for (size_t j = 0; j < ntouched; j++) {
         uint32_t d = touched[j];
         double w = wdf[d];
-        if (w > (double)m->docs[d].len)
-          w = (double)m->docs[d].len; /* SynonymPostList caps wdf at the length */
-        score[d] += tw * (w / (k1 * (normlen[d] * b + (1 - b)) + w));
+        if (w > m->dlen[d])
+          w = m->dlen[d]; /* SynonymPostList caps wdf at the length */
+        score[d] += tw * (w / (kd[d] + w));
         wdf[d] = 0;
       }
     }
@@ -727,44 +846,51 @@ ob_status ob_mindex_search(const ob_mindex *m, const ob_mclause *c, size_t nc, c
      * is a floor of all) */
     double slack = left * (1 + 1e-9) + 1e-12;
     size_t na = 0;
-    for (size_t i = 0; i < nh; i++)
-      if (score[hits[i]] > slack)
-        above[na++] = hits[i];
+    if (narrowed) {
+      /* one pass: drop the candidates below the last floor (still a
+       * floor: scores only grow), collect those above the slack */
+      size_t kept = 0;
+      for (size_t i = 0; i < nca; i++) {
+        double sc = score[cand[i]];
+        if (sc + slack >= fl_last)
+          cand[kept++] = cand[i];
+        if (sc > slack)
+          above[na++] = cand[i];
+      }
+      nca = kept;
+    } else {
+      for (size_t i = 0; i < nh; i++)
+        if (score[hits[i]] > slack)
+          above[na++] = hits[i];
+    }
     if (na < want)
       continue;
     double fl = floor_of(m, o, score, above, na, want, keybest, keys, tmp);
     /* strictly above: a tie would be ranked by docid */
     if (!(fl > slack))
       continue;
+    fl_last = fl;
     if (!narrowed) {
-      /* the candidates in doc order: marked, then collected */
+      /* the candidates, then in doc order */
       for (size_t i = 0; i < nh; i++)
         if (score[hits[i]] + slack >= fl)
-          hit[hits[i]] = 2;
-      nh = 0;
-      for (size_t d = 0; d < N; d++)
-        if (hit[d] == 2)
-          hits[nh++] = (uint32_t)d;
+          cand[nca++] = hits[i];
+      radix_sort(cand, nca, above, N);
       narrowed = 1;
-    } else {
-      size_t kept = 0;
-      for (size_t i = 0; i < nh; i++)
-        if (score[hits[i]] + slack >= fl)
-          hits[kept++] = hits[i];
-      nh = kept;
     }
   }
   res->pruned = narrowed;
+  nall = nh;
 
   if (nrc == 0 && nc == 0) /* browse: every document that passes the filter, weight 0 */
     for (size_t d = 0; d < N; d++)
       if (pass[d])
         hits[nh++] = (uint32_t)d;
+  const uint32_t *list = narrowed ? cand : hits; /* what can be ranked */
+  size_t nl = narrowed ? nca : nh;
 
   /* the total after collapsing, from counts alone; pruned, an estimate:
    * Xapian's estimate of the OR of the clauses */
-  if (o->collapse_max)
-    seen = ob_xcalloc(m->nkeys ? m->nkeys : 1, sizeof *seen);
   size_t total = 0;
   if (narrowed) {
     double tf[32];
@@ -777,29 +903,27 @@ ob_status ob_mindex_search(const ob_mindex *m, const ob_mclause *c, size_t nc, c
       est = est + e - est * e / (double)N;
     }
     total = (size_t)(est + 0.5);
-    if (total < nh)
-      total = nh;
+    if (total < nl)
+      total = nl;
   } else {
-    for (size_t i = 0; i < nh; i++) {
-      int key = key_of(m, o, hits[i]);
+    for (size_t i = 0; i < nl; i++) {
+      int key = key_of(m, o, list[i]);
       if (key < 0 || seen[key]++ < o->collapse_max)
         total++;
     }
-    if (seen)
-      memset(seen, 0, (m->nkeys ? m->nkeys : 1) * sizeof *seen);
+    memset(seen, 0, m->nkeys * sizeof *seen);
   }
   res->total = total;
   if (want > total)
     want = total;
 
   /* only documents that reach the floor can be in the list */
-  double fl = nh > want ? floor_of(m, o, score, hits, nh, want, keybest, keys, tmp) : -HUGE_VAL;
+  double fl = nl > want ? floor_of(m, o, score, list, nl, want, keybest, keys, tmp) : -HUGE_VAL;
   size_t nr = 0;
-  rk = ob_xmalloc((nh ? nh : 1) * sizeof *rk);
-  for (size_t i = 0; i < nh; i++)
-    if (score[hits[i]] >= fl) {
-      rk[nr].w = score[hits[i]];
-      rk[nr].doc = hits[i];
+  for (size_t i = 0; i < nl; i++)
+    if (score[list[i]] >= fl) {
+      rk[nr].w = score[list[i]];
+      rk[nr].doc = list[i];
       nr++;
     }
 
@@ -819,6 +943,7 @@ ob_status ob_mindex_search(const ob_mindex *m, const ob_mclause *c, size_t nc, c
     top[kept++] = r;
   }
   nr = kept;
+  memset(seen, 0, m->nkeys * sizeof *seen);
 
   size_t first = o->prior ? 0 : o->offset;
   size_t end = nr < want ? nr : want;
@@ -858,21 +983,14 @@ ob_status ob_mindex_search(const ob_mindex *m, const ob_mclause *c, size_t nc, c
     h->data_len = d->data_len;
   }
 out:
-  free(score);
-  free(keybest);
-  free(keys);
-  free(tmp);
-  free(hits);
-  free(above);
+  for (size_t i = 0; i < nall; i++) { /* the workspace back at rest */
+    uint32_t d = work->hits[i];
+    work->score[d] = 0;
+    work->hit[d] = 0;
+    work->mark[d] = 0;
+  }
+  ob_mwork_free(own);
   free(rc);
-  free(pos);
-  free(wdf);
-  free(touched);
-  free(hit);
-  free(pass);
-  free(rk);
   free(top);
-  free(seen);
-  free(mark);
   return st;
 }

@@ -74,17 +74,24 @@ typedef struct ob_mfilter {
   size_t n;
 } ob_mfilter;
 
+/* A search's room per document (a few MB for 100,000 entries), kept
+ * between searches by one thread; any index may be searched with it. */
+typedef struct ob_mwork ob_mwork;
+ob_mwork *ob_mwork_new(void); /* caller frees with ob_mwork_free() */
+void ob_mwork_free(ob_mwork *w);
+
 /* Runs the OR of the clauses, filtered, with BM25 (k1, b), as
  * ob_xdb_search does. With o->prune and at least o->prune->min_docs
  * documents, the match is pruned (MaxScore): the hits and their scores
  * are those of the exhaustive match, but res->total is then an estimate
  * (Xapian's for an OR) and res->pruned is 1; otherwise res->total is the
- * exact number of matches after collapsing. Returns OB_EINPUT when
+ * exact number of matches after collapsing. w may be NULL (one is made
+ * for the call). Returns OB_EINPUT when
  * o->collapse_slot is not kept (the caller then searches with Xapian).
  * Caller frees res with ob_xresults_free(). */
-ob_status ob_mindex_search(const ob_mindex *m, const ob_mclause *c, size_t nc, const ob_mfilter *f,
-                           size_t nf, double k1, double b, const ob_xsearch_opts *o,
-                           ob_xresults *res, char *err) OB_WUR;
+ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *w, const ob_mclause *c, size_t nc,
+                           const ob_mfilter *f, size_t nf, double k1, double b,
+                           const ob_xsearch_opts *o, ob_xresults *res, char *err) OB_WUR;
 
 #ifdef __cplusplus
 }

@@ -6,10 +6,16 @@
 #include "mindex.h"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 struct ob_xdoc {
@@ -28,13 +34,31 @@ struct ob_xwriter {
   }
 };
 
+// A copy of a larger index in memory, without its records, made once by
+// the loader thread and shared by every handle on the folder at that
+// revision (see ob_xdb_share in xap.h).
+struct shared_copy {
+  std::string path;
+  Xapian::rev rev = 0;
+  ob_mindex *m = nullptr;
+  double seconds = 0; // what it took to make
+  ~shared_copy() { ob_mindex_free(m); }
+};
+
 struct ob_xdb {
   Xapian::Database disk; // the index on disk
   std::string path;
   unsigned long mem_max = 0; // copy into memory up to this many entries
   ob_mindex *mem = nullptr;  // that copy, searched instead of db (mindex.h)
+  unsigned long share_max = 0;        // larger: share one copy up to this many
+  std::shared_ptr<shared_copy> big;   // that copy, when it is of disk's revision
+  ob_mwork *work = nullptr;           // for searching either, kept between searches
   double k1 = 1.2, b = 0.75;
-  ~ob_xdb() { ob_mindex_free(mem); }
+  ~ob_xdb()
+  {
+    ob_mindex_free(mem);
+    ob_mwork_free(work);
+  }
 };
 
 struct clause {
@@ -309,6 +333,193 @@ static void load_copy(ob_xdb *x)
   }
 }
 
+// The loader: one thread, started on the first request, making the
+// shared copies asked for one at a time; told to stop and joined when the
+// program exits (a copy half made is dropped).
+namespace {
+struct loader {
+  std::mutex mu;
+  std::condition_variable work;  // a copy wanted, or stop
+  std::condition_variable done;  // a copy made or given up (ob_xdb_share_wait)
+  std::map<std::string, std::shared_ptr<shared_copy>> ready; // the latest per folder
+  std::map<std::string, Xapian::rev> asked;  // the latest revision asked for
+  std::map<std::string, unsigned long> wanted; // folder -> at most this many entries
+  std::thread th;
+  std::atomic<bool> stop{false};
+  ~loader()
+  {
+    {
+      std::lock_guard<std::mutex> g(mu);
+      stop = true;
+    }
+    work.notify_all();
+    if (th.joinable())
+      th.join();
+  }
+  void run();
+  void request(const std::string &path, Xapian::rev rev, unsigned long max,
+               std::shared_ptr<shared_copy> &out);
+};
+loader g_loader;
+} // namespace
+
+// Copies the index at path by term: the postings of each term in one
+// piece (ob_mindex_add_postings), lengths and values per document, no
+// records. NULL if it has more than max entries or the loader stops.
+static std::shared_ptr<shared_copy> make_copy(const std::string &path, unsigned long max,
+                                              const std::atomic<bool> &stop)
+{
+  auto t0 = std::chrono::steady_clock::now();
+  for (int attempt = 0; attempt < 3; attempt++) {
+    ob_mindex *m = ob_mindex_new();
+    try {
+      Xapian::Database db(path);
+      if (db.get_doccount() > max) {
+        ob_mindex_free(m);
+        return nullptr;
+      }
+      auto c = std::make_shared<shared_copy>();
+      c->path = path;
+      c->rev = db.get_revision();
+      for (Xapian::PostingIterator it = db.postlist_begin(""); it != db.postlist_end("");
+           ++it) {
+        ob_mindex_add_doc(m, *it, it.get_doclength(), nullptr, 0);
+        Xapian::Document doc = db.get_document(*it);
+        for (Xapian::ValueIterator v = doc.values_begin(); v != doc.values_end(); ++v)
+          ob_mindex_add_value(m, v.get_valueno(), (*v).data(), (*v).size());
+      }
+      std::vector<unsigned> ids, wdfs;
+      for (Xapian::TermIterator t = db.allterms_begin(); t != db.allterms_end(); ++t) {
+        if (stop.load(std::memory_order_relaxed)) {
+          ob_mindex_free(m);
+          return nullptr;
+        }
+        const std::string term = *t;
+        ids.clear();
+        wdfs.clear();
+        for (Xapian::PostingIterator p = db.postlist_begin(term); p != db.postlist_end(term);
+             ++p) {
+          ids.push_back(*p);
+          wdfs.push_back(p.get_wdf());
+        }
+        ob_mindex_add_postings(m, term.data(), term.size(), ids.data(), wdfs.data(),
+                               ids.size());
+      }
+      ob_mindex_seal(m);
+      c->m = m;
+      c->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      return c;
+    } catch (const Xapian::DatabaseModifiedError &) {
+      ob_mindex_free(m); // written meanwhile: again, at the new revision
+    } catch (...) {
+      ob_mindex_free(m);
+      throw;
+    }
+  }
+  return nullptr;
+}
+
+void loader::run()
+{
+  std::unique_lock<std::mutex> lk(mu);
+  for (;;) {
+    work.wait(lk, [this] { return stop || !wanted.empty(); });
+    if (stop)
+      return;
+    std::string path = wanted.begin()->first;
+    unsigned long max = wanted.begin()->second;
+    wanted.erase(wanted.begin());
+    lk.unlock();
+    std::shared_ptr<shared_copy> c;
+    try {
+      c = make_copy(path, max, stop);
+    } catch (...) {
+      // the folder went away (a rebuild swapped it) or memory ran out:
+      // the handles go on with Xapian, and ask again at a new revision
+    }
+    lk.lock();
+    if (c)
+      ready[path] = c;
+    done.notify_all();
+  }
+}
+
+void loader::request(const std::string &path, Xapian::rev rev, unsigned long max,
+                     std::shared_ptr<shared_copy> &out)
+{
+  std::lock_guard<std::mutex> g(mu);
+  auto r = ready.find(path);
+  if (r != ready.end() && r->second->rev == rev) {
+    out = r->second;
+    return;
+  }
+  // a copy of another folder that no handle holds: a rebuild moved on
+  for (auto it = ready.begin(); it != ready.end();)
+    if (it->first != path && it->second.use_count() == 1)
+      it = ready.erase(it);
+    else
+      ++it;
+  auto a = asked.find(path);
+  if (a != asked.end() && a->second >= rev)
+    return; // being made, or given up at this revision
+  asked[path] = rev;
+  wanted[path] = max;
+  if (!th.joinable())
+    th = std::thread([this] { run(); });
+  work.notify_one();
+}
+
+// Points x->big at the shared copy of its revision if there is one (and
+// asks for one if not); clears it when the index is not to be shared.
+static void find_shared(ob_xdb *x)
+{
+  if (!x->share_max) {
+    x->big.reset();
+    return;
+  }
+  Xapian::rev rev = x->disk.get_revision();
+  if (x->big && x->big->rev == rev)
+    return;
+  x->big.reset();
+  Xapian::doccount n = x->disk.get_doccount();
+  if (x->mem || n <= x->mem_max || n > x->share_max)
+    return;
+  g_loader.request(x->path, rev, x->share_max, x->big);
+}
+
+extern "C" ob_status ob_xdb_share(ob_xdb *db, unsigned long max_docs, char *err)
+{
+  GUARD_BEGIN
+  db->share_max = max_docs;
+  find_shared(db);
+  return OB_OK;
+  GUARD_END("share index in memory")
+}
+
+extern "C" int ob_xdb_share_wait(ob_xdb *db, double seconds)
+{
+  try {
+    auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    for (;;) {
+      find_shared(db);
+      if (db->big)
+        return 1;
+      std::unique_lock<std::mutex> lk(g_loader.mu);
+      if (g_loader.done.wait_until(lk, until) == std::cv_status::timeout)
+        break;
+    }
+    find_shared(db);
+    return db->big ? 1 : 0;
+  } catch (...) {
+    return 0;
+  }
+}
+
+extern "C" size_t ob_xdb_shared_bytes(ob_xdb *db)
+{
+  return db->big ? ob_mindex_bytes(db->big->m) : 0;
+}
+
 extern "C" ob_status ob_xdb_preload(ob_xdb *db, unsigned long max_docs, char *err)
 {
   GUARD_BEGIN
@@ -318,7 +529,7 @@ extern "C" ob_status ob_xdb_preload(ob_xdb *db, unsigned long max_docs, char *er
   GUARD_END("copy index into memory")
 }
 
-extern "C" int ob_xdb_in_memory(ob_xdb *db) { return db->mem != nullptr; }
+extern "C" int ob_xdb_in_memory(ob_xdb *db) { return db->mem || db->big; }
 
 extern "C" void **ob_xdb_doc_scratch(ob_xdb *db, unsigned docid)
 {
@@ -330,8 +541,10 @@ extern "C" ob_status ob_xdb_reopen(ob_xdb *db, int *changed, char *err)
   *changed = 0;
   GUARD_BEGIN
   *changed = db->disk.reopen() ? 1 : 0;
-  if (*changed)
+  if (*changed) {
     load_copy(db);
+    find_shared(db);
+  }
   return OB_OK;
   GUARD_END("reopen index")
 }
@@ -579,8 +792,8 @@ static bool stage_one(const Xapian::Database &db, const ob_xquery *q, const ob_x
 }
 
 // The query in mindex.h's terms, searched in the copy in memory.
-static ob_status mem_search(ob_xdb *db, const ob_xquery *q, const ob_xsearch_opts *o,
-                            ob_xresults *res, char *err)
+static ob_status mem_search(ob_xdb *db, const ob_mindex *m, const ob_xquery *q,
+                            const ob_xsearch_opts *o, ob_xresults *res, char *err)
 {
   std::vector<std::vector<const char *>> ptrs;
   std::vector<ob_mclause> clauses;
@@ -598,7 +811,9 @@ static ob_status mem_search(ob_xdb *db, const ob_xquery *q, const ob_xsearch_opt
       ptrs.back().push_back(t.c_str());
     filters.push_back({ptrs.back().data(), ptrs.back().size()});
   }
-  return ob_mindex_search(db->mem, clauses.data(), clauses.size(), filters.data(),
+  if (!db->work)
+    db->work = ob_mwork_new();
+  return ob_mindex_search(m, db->work, clauses.data(), clauses.size(), filters.data(),
                           filters.size(), db->k1, db->b, o, res, err);
 }
 
@@ -611,9 +826,27 @@ extern "C" ob_status ob_xdb_search(ob_xdb *db, const ob_xquery *q, const ob_xsea
   res->pruned = 0;
   GUARD_BEGIN
   if (db->mem) {
-    ob_status st = mem_search(db, q, o, res, err);
+    ob_status st = mem_search(db, db->mem, q, o, res, err);
     if (st != OB_EINPUT) // EINPUT: a value slot not kept; Xapian below
       return st;
+  } else if (db->share_max) {
+    find_shared(db);
+    std::shared_ptr<shared_copy> c = db->big;
+    ob_status st = c ? mem_search(db, c->m, q, o, res, err) : OB_EINPUT;
+    if (st != OB_OK && st != OB_EINPUT)
+      return st;
+    if (st == OB_OK) {
+      try { // the copy keeps no records: read the hits' from the index
+        for (size_t i = 0; i < res->n; i++) {
+          std::string data = db->disk.get_document(res->hits[i].docid).get_data();
+          res->hits[i].data = ob_xstrndup(data.data(), data.size());
+          res->hits[i].data_len = data.size();
+        }
+        return OB_OK;
+      } catch (const Xapian::DatabaseModifiedError &) {
+        ob_xresults_free(res); // overwritten meanwhile: Xapian below, which reopens
+      }
+    }
   }
   Xapian::Query query = build(q);
   // with a prior, the best `pool` hits are ranked again before the cut

@@ -15,7 +15,8 @@
 static void usage(FILE *f)
 {
   fputs("usage: opsbook-serve --db DIR --handbook DIR [--listen ADDR:PORT] [--web DIR]\n"
-        "                     [--threads N] [--cache N] [--memory-index N] [--lang DIR]\n"
+        "                     [--threads N] [--cache N] [--memory-index N]\n"
+        "                     [--memory-shared N] [--lang DIR]\n"
         "                     [--tokens FILE [--audit FILE]]\n"
         "Serves the Opsbook handbook search as HTTP JSON (see docs/api.md).\n"
         "  --db DIR            index folder built by opsbook-index (required)\n"
@@ -29,6 +30,9 @@ static void usage(FILE *f)
         "                      0 turns the reply cache off)\n"
         "  --memory-index N    search a copy of the index in memory while it has at\n"
         "                      most N entries (default 1000; 0 = always from disk)\n"
+        "  --memory-shared N   a larger index of at most N entries: one copy in memory\n"
+        "                      (no records) shared by the workers, made in the\n"
+        "                      background after each write (default 200000; 0 = never)\n"
         "  --lang DIR          language resources: ops.dic, synonyms.txt\n"
         "  --tokens FILE       reviewers' tokens ('NAME SHA256-HEX' lines): enables the\n"
         "                      write routes (POST lessons, faults); without it they are\n"
@@ -96,6 +100,12 @@ int main(int argc, char **argv)
         return 2;
       o.memory_index = (unsigned long)v;
       o.no_memory_index = v == 0;
+    } else if (!strcmp(a, "--memory-shared") && i + 1 < argc) {
+      long v;
+      if (!count_arg(a, argv[++i], 0, 100000000, &v))
+        return 2;
+      o.memory_shared = (unsigned long)v;
+      o.no_memory_shared = v == 0;
     } else {
       fprintf(stderr, "opsbook-serve: unknown or incomplete option '%s' (see --help)\n", a);
       return 2;

@@ -137,7 +137,7 @@ static int refresh(struct ob_req *rq, int fresh)
   char err[OB_ERR_SIZE];
   if (fresh)
     ob_slot_drop(rq->slot);
-  ob_status st = ob_slot_db(rq->slot, rq->srv->db, rq->srv->mem_max, err);
+  ob_status st = ob_slot_db(rq->slot, rq->srv->db, rq->srv->mem_max, rq->srv->share_max, err);
   if (st == OB_OK)
     return 0;
   reply_status(rq, OB_EINDEX, err);
@@ -152,7 +152,7 @@ static int retry_index(struct ob_req *rq, ob_status st, int *tries)
     return 0;
   char err[OB_ERR_SIZE];
   ob_slot_drop(rq->slot);
-  return ob_slot_db(rq->slot, rq->srv->db, rq->srv->mem_max, err) == OB_OK;
+  return ob_slot_db(rq->slot, rq->srv->db, rq->srv->mem_max, rq->srv->share_max, err) == OB_OK;
 }
 
 static ob_status search(struct ob_req *rq, const char *q, size_t qn, const ob_search_opts *o,
@@ -486,7 +486,7 @@ static void route_metrics(struct ob_req *rq)
   struct ob_metrics_index ix = {NULL, 0, 0, 0};
   size_t docs = 0;
   ob_buf_init(&body, METRICS_MAX);
-  if (ob_slot_db(rq->slot, rq->srv->db, rq->srv->mem_max, err) == OB_OK &&
+  if (ob_slot_db(rq->slot, rq->srv->db, rq->srv->mem_max, rq->srv->share_max, err) == OB_OK &&
       ob_catalog_get(&rq->srv->catalog, rq->slot->db, rq->slot->gen, NULL, &docs, err) == OB_OK) {
     ix.name = rq->slot->name;
     ix.revision = rq->slot->revision;
@@ -503,8 +503,13 @@ static void route_metrics(struct ob_req *rq)
                     "# HELP opsbook_slow_connections_cut_total Connections whose request did not "
                     "arrive whole in time.\n"
                     "# TYPE opsbook_slow_connections_cut_total counter\n"
-                    "opsbook_slow_connections_cut_total %lu\n",
-                    atomic_load(&c->hits), atomic_load(&c->misses), slow_cut(rq->srv))) {
+                    "opsbook_slow_connections_cut_total %lu\n"
+                    "# HELP opsbook_index_shared_copy_bytes Memory of the copy of a larger index "
+                    "shared by the workers (0: none in use).\n"
+                    "# TYPE opsbook_index_shared_copy_bytes gauge\n"
+                    "opsbook_index_shared_copy_bytes %zu\n",
+                    atomic_load(&c->hits), atomic_load(&c->misses), slow_cut(rq->srv),
+                    ix.name ? ob_xdb_shared_bytes(rq->slot->db) : (size_t)0)) {
     reply_status(rq, OB_EINTERNAL, "metrics too large");
     goto out;
   }

@@ -42,7 +42,8 @@ void ob_slot_free(void *p)
   free(s);
 }
 
-ob_status ob_slot_db(struct ob_slot *s, const char *db_dir, unsigned long mem_max, char *err)
+ob_status ob_slot_db(struct ob_slot *s, const char *db_dir, unsigned long mem_max,
+                     unsigned long share_max, char *err)
 {
   char path[PATH_MAX_SRV];
   ob_status st = OB_EINDEX;
@@ -64,7 +65,8 @@ ob_status ob_slot_db(struct ob_slot *s, const char *db_dir, unsigned long mem_ma
       return ob_fail(err, OB_EINDEX, "%s: index folder name too long", db_dir);
     if ((st = ob_xdb_open(path, &s->db, err)) == OB_OK) {
       memcpy(s->name, name, nl + 1);
-      if ((st = ob_xdb_preload(s->db, mem_max, err)) == OB_OK)
+      if ((st = ob_xdb_preload(s->db, mem_max, err)) == OB_OK &&
+          (st = ob_xdb_share(s->db, share_max, err)) == OB_OK)
         goto ok;
       ob_slot_drop(s);
     }

@@ -35,9 +35,11 @@ void ob_slot_free(void *slot);
  * (a --rebuild swapped it) the new one is opened; else the handle is
  * reopened to the latest revision. A failed reopen, or a folder deleted
  * between reading CURRENT and opening it, re-resolves and opens afresh.
- * Up to mem_max entries, searches run on a copy in memory (ob_xdb_preload). */
+ * Up to mem_max entries, searches run on the slot's own copy in memory
+ * (ob_xdb_preload); up to share_max, on one copy shared by the slots
+ * once a thread has made it (ob_xdb_share). */
 ob_status ob_slot_db(struct ob_slot *s, const char *db_dir, unsigned long mem_max,
-                     char *err) OB_WUR;
+                     unsigned long share_max, char *err) OB_WUR;
 /* Closes the handle so the next ob_slot_db() opens afresh. */
 void ob_slot_drop(struct ob_slot *s);
 

@@ -386,6 +386,13 @@ ob_status ob_srv_start(const ob_srv_opts *o, ob_srv **out, char *err)
   /* refuse to start on a missing or unreadable index */
   if ((st = ob_index_resolve(s->db, path, sizeof path, err)) || (st = ob_xdb_open(path, &x, err)))
     goto fail;
+  s->mem_max = o->no_memory_index ? 0 : o->memory_index ? o->memory_index : OB_SRV_MEMORY_INDEX_DEFAULT;
+  s->share_max = o->no_memory_shared ? 0
+                 : o->memory_shared ? o->memory_shared
+                                    : OB_SRV_MEMORY_SHARED_DEFAULT;
+  /* a larger index: have its shared copy made now, not on the first search */
+  if (ob_xdb_doc_count(x) > s->mem_max && (st = ob_xdb_share(x, s->share_max, err)))
+    goto fail;
   ob_xdb_close(x);
   if ((st = ob_text_new(o->lang, &s->text, err)))
     goto fail;
@@ -393,7 +400,6 @@ ob_status ob_srv_start(const ob_srv_opts *o, ob_srv **out, char *err)
     goto fail;
   if ((st = ob_statics_load(&s->statics, o->web ? o->web : OB_WEB_DIR, o->web != NULL, err)))
     goto fail;
-  s->mem_max = o->no_memory_index ? 0 : o->memory_index ? o->memory_index : OB_SRV_MEMORY_INDEX_DEFAULT;
   if ((st = ob_cache_init(&s->cache, o->no_cache ? 0 : o->cache ? o->cache : OB_CACHE_ENTRIES_DEFAULT,
                           OB_CACHE_BYTES_DEFAULT))) {
     ob_fail(err, st, "out of memory for the reply cache");

@@ -27,6 +27,7 @@ typedef struct ob_srv ob_srv;
  * searched from a copy in memory: ~1.5x the requests per second. Each
  * worker makes its copy again after every write (~0.25 ms per entry). */
 #define OB_SRV_MEMORY_INDEX_DEFAULT 1000UL
+#define OB_SRV_MEMORY_SHARED_DEFAULT 200000UL
 
 typedef struct ob_srv_opts {
   const char *db;       /* the --db folder (required) */
@@ -40,6 +41,9 @@ typedef struct ob_srv_opts {
   unsigned long memory_index; /* search a copy in memory up to this many index
                                  entries (xap.h ob_xdb_preload); 0 = the default */
   int no_memory_index;  /* 1 = always search the index on disk */
+  unsigned long memory_shared; /* larger: one shared copy in memory up to this many
+                                  entries (xap.h ob_xdb_share); 0 = the default */
+  int no_memory_shared; /* 1 = never share a copy */
   FILE *log;            /* access log, one line per request; may be NULL */
   /* writes (POST routes, docs/api.md "Who may write") */
   const char *tokens;   /* reviewers' tokens file; NULL = read-only (403 on writes) */

@@ -47,6 +47,7 @@ struct ob_srv {
   struct ob_cache cache; /* rendered search replies */
   int have_cache;
   unsigned long mem_max; /* ob_xdb_preload limit; 0 = search the disk */
+  unsigned long share_max; /* ob_xdb_share limit; 0 = never shared */
   FILE *log;
   char *tokens, *audit; /* writes: NULL tokens = read-only (writes.c) */
   /* slow clients: every open connection, and the thread that cuts those

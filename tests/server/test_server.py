@@ -137,6 +137,70 @@ def test_no_cache(a, base, web):
         check(s.stop() == 0, "--cache 0 server stops cleanly")
 
 
+def shared_bytes(s):
+    st, _, body = s.get("/metrics")
+    m = re.search(r"^opsbook_index_shared_copy_bytes (\d+)$", body.decode(), re.M)
+    return int(m.group(1)) if st == 200 and m else -1
+
+
+def wait_shared(s, what):
+    """Polls /metrics until the handle answering has a shared copy."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        n = shared_bytes(s)
+        if n > 0:
+            return n
+        time.sleep(0.05)
+    check(False, f"{what}: no shared copy after 30 s")
+    return 0
+
+
+def test_shared_copy(a, tmp, web):
+    """--memory-index 1 --memory-shared N: the workers search one copy made
+    in the background; the same answers as Xapian's, and a write is found
+    at once, then by the copy of the new revision."""
+    hb = os.path.join(tmp, "handbook-shared")
+    db = os.path.join(tmp, "db-shared")
+    shutil.copytree(a.fixtures, hb)
+    check(run([a.index, "--handbook", hb, "--db", db] + a.lang_args).returncode == 0,
+          "index a copy of the fixtures")
+    common = ["--db", db, "--handbook", hb, "--web", web, "--listen", "127.0.0.1:0",
+              "--cache", "0", "--threads", "2"] + a.lang_args
+    ref = Server([a.serve] + common + ["--memory-index", "0", "--memory-shared", "0"])
+    s = Server([a.serve] + common + ["--memory-index", "1", "--memory-shared", "100000"])
+    try:
+        check(shared_bytes(ref) == 0, "--memory-shared 0: no shared copy")
+        n = wait_shared(s, "start")
+        check(n > 0, f"shared copy made at start: {n} bytes")
+        queries = ["宽带老是断", "机房温度", "上门自我介绍", "分光器", "供电系统", "UPS", "技术员工作证"]
+        for word in queries:
+            for extra in ("", "&type=phrase", "&limit=3&offset=1"):
+                path = "/api/search?q=" + q(word) + extra
+                r1, r2 = ref.json(path)[2], s.json(path)[2]
+                k1 = [(x["id"], x.get("section"), x["snippet"], round(x["score"], 6))
+                      for x in r1["results"]]
+                k2 = [(x["id"], x.get("section"), x["snippet"], round(x["score"], 6))
+                      for x in r2["results"]]
+                check(k1 == k2 and r1["total"] == r2["total"],
+                      f"shared copy answers as Xapian: {word}{extra}")
+        word = "蓝鲸冷却塔"
+        with open(os.path.join(hb, "sop", "sop-shared-cooling.md"), "w", encoding="utf-8") as f:
+            f.write("---\nid: sop-shared-cooling\ncategory: 机房运维\n---\n# 蓝鲸冷却塔巡检\n\n"
+                    "## 1. 巡检\n\n每周检查蓝鲸冷却塔的水位和风机。\n")
+        check(run([a.index, "--handbook", hb, "--db", db] + a.lang_args).returncode == 0,
+              "incremental re-index")
+        st, _, r = s.json("/api/search?q=" + q(word))
+        check(st == 200 and r["results"] and r["results"][0]["id"] == "sop-shared-cooling",
+              "a write is found at once")
+        wait_shared(s, "after the write")
+        for _ in range(4):  # both workers
+            st, _, r = s.json("/api/search?q=" + q(word))
+            check(st == 200 and r["results"] and r["results"][0]["id"] == "sop-shared-cooling",
+                  "and by the new copy")
+    finally:
+        check(ref.stop() == 0 and s.stop() == 0, "shared-copy servers stop cleanly")
+
+
 def test_docs(s):
     st, h, d = s.json("/api/docs/fault-repeated-broadband")
     check(st == 200, "docs 200")
@@ -433,6 +497,7 @@ def main():
         base = {"db": db, "hb": hb, "extra": a.lang_args}
         test_startup_failures(a, tmp, base)
         test_no_cache(a, base, web)
+        test_shared_copy(a, tmp, web)
         s = Server([a.serve, "--db", db, "--handbook", hb, "--web", web, "--listen", "127.0.0.1:0",
                     "--threads", "2"] + a.lang_args)
         test_search(s)

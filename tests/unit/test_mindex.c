@@ -52,7 +52,7 @@ static ob_status search(const ob_mindex *m, const char *const *terms, size_t n, 
 {
   char err[OB_ERR_SIZE];
   ob_mclause c = {terms, n, scale};
-  return ob_mindex_search(m, &c, n ? 1 : 0, NULL, 0, K1, B, o, r, err);
+  return ob_mindex_search(m, NULL, &c, n ? 1 : 0, NULL, 0, K1, B, o, r, err);
 }
 
 /* A deterministic pseudo-random stream (an LCG; the figures must not move
@@ -169,8 +169,10 @@ static int same_hits(const ob_xresults *a, const ob_xresults *b)
 
 /* The pruned match against the exhaustive one, on random queries of
  * 2-30 clauses (some synonym groups, some scaled below 1), with
- * collapsing, the prior, a filter and pages. */
-static void test_pruning(ob_mindex *m, size_t nq, const char *what)
+ * collapsing, the prior, a filter and pages. The exhaustive one runs
+ * with a fresh workspace, the pruned one with w, reused across queries
+ * and indexes (it must be left at rest after each). */
+static void test_pruning(ob_mindex *m, ob_mwork *w, size_t nq, const char *what)
 {
   char err[OB_ERR_SIZE];
   ob_xprune prune = {1, 0.1, 300};
@@ -196,9 +198,9 @@ static void test_pruning(ob_mindex *m, size_t nq, const char *what)
     ob_xsearch_opts o = {q % 5 == 1 ? 10 : 0, 10, 0, q % 4 == 0 ? 0 : 2, NULL,
                          q % 3 == 0 ? &prior : NULL};
     ob_xresults e, p;
-    ob_status se = ob_mindex_search(m, c, nc, &f, filtered, K1, B, &o, &e, err);
+    ob_status se = ob_mindex_search(m, NULL, c, nc, &f, filtered, K1, B, &o, &e, err);
     o.prune = &prune;
-    ob_status sp = ob_mindex_search(m, c, nc, &f, filtered, K1, B, &o, &p, err);
+    ob_status sp = ob_mindex_search(m, w, c, nc, &f, filtered, K1, B, &o, &p, err);
     if (OK(se == OB_OK && sp == OB_OK, "%s: query %zu searched", what, q)) {
       compared++;
       pruned += p.pruned;
@@ -248,7 +250,7 @@ int main(void)
   char err[OB_ERR_SIZE];
   const char *x[] = {"x"}, *nope[] = {"nope"};
   ob_mclause two[] = {{b, 1, 1}, {x, 1, 1}, {nope, 1, 1}};
-  if (OK(ob_mindex_search(m, two, 3, NULL, 0, K1, B, &plain, &r, err) == OB_OK && r.n == 10,
+  if (OK(ob_mindex_search(m, NULL, two, 3, NULL, 0, K1, B, &plain, &r, err) == OB_OK && r.n == 10,
          "b OR x OR nope: every document")) {
     double want = bm25(10, 3, 1, 2, 4, 4) + bm25(10, 10, 1, 1, 4, 4);
     OK(fabs(r.hits[0].score - want) < 1e-12, "sum of two clauses");
@@ -286,19 +288,19 @@ int main(void)
   /* filters: OR within a group, AND across groups; no clauses = browse */
   const char *sop[] = {"Tsop"}, *both[] = {"Tsop", "Tfault"}, *c[] = {"c"};
   ob_mfilter f1[] = {{both, 2}, {c, 1}};
-  if (OK(ob_mindex_search(m, NULL, 0, f1, 2, K1, B, &plain, &r, err) == OB_OK && r.n == 4,
+  if (OK(ob_mindex_search(m, NULL, NULL, 0, f1, 2, K1, B, &plain, &r, err) == OB_OK && r.n == 4,
          "browse (sop or fault) and c: 4"))
     OK(r.hits[0].docid == 4 && r.hits[3].docid == 7 && r.hits[0].score == 0,
        "docid order, weight 0");
   ob_xresults_free(&r);
   ob_mfilter f2[] = {{sop, 1}};
   ob_mclause cx[] = {{x, 1, 1}};
-  if (OK(ob_mindex_search(m, cx, 1, f2, 1, K1, B, &plain, &r, err) == OB_OK && r.n == 8 &&
+  if (OK(ob_mindex_search(m, NULL, cx, 1, f2, 1, K1, B, &plain, &r, err) == OB_OK && r.n == 8 &&
              r.total == 8,
          "x filtered to sop: 8"))
     OK(r.hits[4].docid == 8 && r.hits[7].docid == 3, "no fault among them");
   ob_xresults_free(&r);
-  OK(ob_mindex_search(m, NULL, 0, NULL, 0, K1, B, &plain, &r, err) == OB_OK && r.n == 0,
+  OK(ob_mindex_search(m, NULL, NULL, 0, NULL, 0, K1, B, &plain, &r, err) == OB_OK && r.n == 0,
      "no clause, no filter: nothing");
   ob_xresults_free(&r);
 
@@ -327,8 +329,9 @@ int main(void)
 
   /* pruning is exact for the hits; one page of documents, then three
    * (indexes past 65,536), built per document and per term */
+  ob_mwork *w = ob_mwork_new();
   m = synthetic(3000, 0);
-  test_pruning(m, 400, "3000 entries");
+  test_pruning(m, w, 400, "3000 entries");
   ob_mindex *t = synthetic(3000, 1);
   const char *t3[] = {"t3"}, *t399[] = {"t399"};
   OK(ob_mindex_termfreq(t, "t0") == ob_mindex_termfreq(m, "t0") &&
@@ -350,7 +353,8 @@ int main(void)
   ob_mindex_free(m);
   m = synthetic(150000, 1);
   EQ_INT(ob_mindex_doc_count(m), 150000, "150,000 entries");
-  test_pruning(m, 60, "150000 entries");
+  test_pruning(m, w, 60, "150000 entries");
   ob_mindex_free(m);
+  ob_mwork_free(w);
   return ob_t_done();
 }

@@ -285,6 +285,119 @@ static void test_memory_copy(const char *path)
   }
 }
 
+/* Hits with the same scores (to 1e-9) in the same order, each found in
+ * the other list at its score: a tie may be ordered either way. */
+static int same_scores(const ob_search_result *a, const ob_search_result *b)
+{
+  if (a->n != b->n)
+    return 0;
+  for (size_t i = 0; i < a->n; i++) {
+    const struct ob_hit *h = find(b, &a->hits[i]);
+    double s = a->hits[i].score;
+    if (fabs(s - b->hits[i].score) > 1e-9 * (1 + s) || !h || fabs(h->score - s) > 1e-9 * (1 + s))
+      return 0;
+  }
+  return 1;
+}
+
+/* The number of hits of term in db (ob_xdb_search, no collapsing). */
+static size_t hits_of(ob_xdb *db, const char *term)
+{
+  char err[OB_ERR_SIZE];
+  ob_xquery *q = ob_xquery_new();
+  ob_xquery_add(q, &term, 1, 1.0);
+  ob_xsearch_opts o = {0, 10, 0, 0, NULL, NULL};
+  ob_xresults r;
+  size_t n = ob_xdb_search(db, q, &o, &r, err) == OB_OK ? r.n : (size_t)-1;
+  ob_xresults_free(&r);
+  ob_xquery_free(q);
+  return n;
+}
+
+/* The shared copy (ob_xdb_share: made by the loader thread, without
+ * records, one for every handle on the folder): the same lists, scores,
+ * snippets and records as Xapian; pruned (every index counts as large
+ * here), the same hits and scores as the exact match; after a write, the
+ * handle searches Xapian until the copy of the new revision is made, and
+ * then that copy. */
+static void test_shared_copy(const char *path)
+{
+  char err[OB_ERR_SIZE];
+  ob_xdb *disk = X, *a = NULL, *b = NULL;
+  if (!OK(ob_xdb_open(path, &a, err) == OB_OK && ob_xdb_open(path, &b, err) == OB_OK &&
+              ob_xdb_share(a, 100000, err) == OB_OK && ob_xdb_share(b, 100000, err) == OB_OK,
+          "open two handles and share: %s", err))
+    goto out;
+  OK(ob_xdb_share_wait(a, 60) && ob_xdb_share_wait(b, 60), "the shared copy is made");
+  OK(ob_xdb_shared_bytes(a) > 100000 && ob_xdb_shared_bytes(a) == ob_xdb_shared_bytes(b),
+     "one copy for both handles (%zu bytes)", ob_xdb_shared_bytes(a));
+  ob_weights exact = ob_weights_default, pruned = ob_weights_default;
+  exact.prune.min_docs = 0;
+  pruned.prune.min_docs = 1;
+  size_t compared = 0, narrowed = 0;
+  for (size_t i = 0; i < NQ; i++) {
+    for (int typed = 0; typed < 2; typed++) {
+      ob_search_result d = {0}, m = {0}, every = {0}, pd = {0}, pm = {0};
+      const char *type = typed ? "phrase" : NULL;
+      X = disk;
+      int okd = run(QUERIES[i], &exact, 20, type, &d) &&
+                run(QUERIES[i], &exact, 100000, type, &every) &&
+                run(QUERIES[i], &exact, 10, type, &pd);
+      X = a;
+      int okm = run(QUERIES[i], &exact, 20, type, &m) && run(QUERIES[i], &pruned, 10, type, &pm);
+      if (OK(okd && okm, "both searched: %s", QUERIES[i]) &&
+          OK(same_list(&d, &m), "shared copy, same list: %s (type %s)", QUERIES[i],
+             type ? type : "any")) {
+        OK(m.total == every.n, "%s: exact total %lu, Xapian finds %zu", QUERIES[i],
+           (unsigned long)m.total, every.n);
+        for (size_t k = 0; k < d.n; k++, compared++)
+          OK(fabs(d.hits[k].score - m.hits[k].score) <= 1e-12 * d.hits[k].score &&
+                 !strcmp(d.hits[k].snippet, m.hits[k].snippet) &&
+                 !strcmp(d.hits[k].path, m.hits[k].path) &&
+                 !strcmp(d.hits[k].title, m.hits[k].title),
+             "%s: same score, snippet and record at %zu", QUERIES[i], k);
+        narrowed += pm.pruned;
+        OK(same_scores(&pd, &pm), "%s: pruned, the exact hits and scores", QUERIES[i]);
+      }
+      ob_search_result_free(&d);
+      ob_search_result_free(&m);
+      ob_search_result_free(&every);
+      ob_search_result_free(&pd);
+      ob_search_result_free(&pm);
+    }
+  }
+  X = disk;
+  OK(compared >= NQ * 20, "hits compared: %zu", compared);
+  OK(narrowed * 2 >= NQ * 2, "most pruned searches narrowed: %zu of %zu", narrowed, NQ * 2);
+
+  /* a write: found at once (Xapian), then by the new copy */
+  ob_xwriter *w = NULL;
+  ob_xdoc *doc = ob_xdoc_new();
+  ob_xdoc_add_term(doc, "Qxsearch-shared-probe", 21, 1);
+  ob_xdoc_add_term(doc, "犇", strlen("犇"), 1);
+  int changed = 0;
+  if (OK(ob_xwriter_open(path, &w, err) == OB_OK, "writer: %s", err)) {
+    OK(ob_xwriter_add(w, doc, err) == OB_OK && ob_xwriter_commit(w, err) == OB_OK, "write: %s",
+       err);
+    ob_xwriter_close(w);
+  }
+  OK(hits_of(a, "犇") == 0, "before the reopen, the old revision");
+  OK(ob_xdb_reopen(a, &changed, err) == OB_OK && changed, "reopen: %s", err);
+  OK(hits_of(a, "犇") == 1, "after the reopen, found at once");
+  OK(ob_xdb_share_wait(a, 60) && ob_xdb_in_memory(a), "the new copy is made");
+  OK(hits_of(a, "犇") == 1, "and it has the new entry");
+  if (OK(ob_xwriter_open(path, &w, err) == OB_OK, "writer: %s", err)) {
+    OK(ob_xwriter_delete(w, "Qxsearch-shared-probe", err) == OB_OK &&
+           ob_xwriter_commit(w, err) == OB_OK,
+       "remove the probe: %s", err);
+    ob_xwriter_close(w);
+  }
+  ob_xdoc_free(doc);
+out:
+  ob_xdb_close(a);
+  ob_xdb_close(b);
+}
+
 /* Two-character words are their bigrams (schema.h): no W term for them;
  * longer friso words keep theirs. */
 static void test_word_terms(void)
@@ -363,6 +476,7 @@ int main(void)
     test_word_terms();
     test_local_tags();
     test_memory_copy(path);
+    test_shared_copy(path);
     ob_xdb_close(X);
     test_schema_upgrade(db, r.added);
   }
