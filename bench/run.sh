@@ -88,6 +88,17 @@ start_server() { # LOGFILE CMD... -> sets URL, SPID
   pids+=("$SPID")
   URL=$(ob_listen_url "$1" "$SPID") || { echo "bench: server did not start: $*" >&2; exit 1; }
 }
+wait_copy() { # URL: until ours has made its shared copy (metrics state 1 = being made)
+  python3 - "$1" <<'PY'
+import re, sys, time, urllib.request
+for _ in range(1200):
+    text = urllib.request.urlopen(sys.argv[1] + "/metrics", timeout=10).read().decode()
+    m = re.search(r"^opsbook_index_shared_copy_state (\d)", text, re.M)
+    if not m or m.group(1) != "1":
+        break
+    time.sleep(0.1)
+PY
+}
 stop_server() { # -> sets SRSS (peak RSS in MB)
   SRSS=$(( $(awk '/^VmHWM:/ {print $2}' /proc/$SPID/status) / 1024 ))
   ob_stop "$SPID"
@@ -97,8 +108,8 @@ T_IDX="| N | corpus MB | ours s | raw s | ours docs/s | raw docs/s | ratio | our
 |---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 T_RE="| N | ours touch s | ours edit s | raw edit s | ratio (edit) |
 |---|---|---|---|---|"
-T_SRCH="| N | ours p50 ms | ours p99 ms | ours q/s | raw p50 ms | raw p99 ms | raw q/s | q/s ratio | ours match / snippet / JSON / gzip ms | raw match / snippet ms | two-stage vs exact: top-10 overlap / same first / exact ms / two-stage ms |
-|---|---|---|---|---|---|---|---|---|---|---|"
+T_SRCH="| N | ours p50 ms | ours p99 ms | ours q/s | raw p50 ms | raw p99 ms | raw q/s | q/s ratio | ours match / snippet / JSON / gzip ms | raw match / snippet ms | two-stage vs exact: top-10 overlap / same first / exact ms / two-stage ms | shared copy |
+|---|---|---|---|---|---|---|---|---|---|---|---|"
 T_HTTP="| N | conns | ours req/s | ours p50 ms | ours p99 ms | ours cached req/s | cached p50 ms | cached p99 ms | raw req/s | raw p50 ms | raw p99 ms | req/s ratio | cached ratio | ours RSS MB | raw RSS MB |
 |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 
@@ -137,13 +148,16 @@ for N in "${NS[@]}"; do
   T_RE+=$'\n'"| $N | $t_s | $e_s | $re_s | $(ratio "$re_s" "$e_s") |"
 
   echo "bench: N=$N: in-process search" >&2
-  ob=$("$B/obbench" --db "$WORK/db-$N" --queries bench/queries.txt --rounds 2 | tee -a "$LOG")
+  # as the server searches: its own copy up to 1,000 entries, a shared one up to 200,000
+  ob=$("$B/obbench" --db "$WORK/db-$N" --queries bench/queries.txt --rounds 2 --memory 1000 \
+    --shared 200000 | tee -a "$LOG")
+  copy=$(sed -n 's/.*shared in memory (\([0-9.]*\) MB) after \([0-9]*\) ms/\1 MB, \2 ms/p' <<<"$ob")
   cmpl=$("$B/obbench" --db "$WORK/db-$N" --queries bench/queries.txt --compare | tee -a "$LOG")
   cmp=$(sed -n 's/.*overlap \([0-9.]*\), same first hit \([0-9.]*\),.*exact \([0-9.]*\), two-stage \([0-9.]*\)/\1 \/ \2 \/ \3 \/ \4/p' <<<"$cmpl")
   rx=$("$B/rawxap" search --db "$WORK/raw-$N" --queries bench/queries.txt --rounds 2 | tee -a "$LOG")
   oq=$(sed -n 's/.*, \([0-9.]*\) q\/s.*/\1/p' <<<"$ob")
   rq=$(sed -n 's/.*, \([0-9.]*\) q\/s.*/\1/p' <<<"$rx")
-  T_SRCH+=$'\n'"| $N | $(field p50 <<<"$ob") | $(field p99 <<<"$ob") | $oq | $(field p50 <<<"$rx") | $(field p99 <<<"$rx") | $rq | $(ratio "$oq" "$rq") | $(field match <<<"$ob") / $(field snippet <<<"$ob") / $(field json <<<"$ob") / $(field gzip <<<"$ob") | $(field match <<<"$rx") / $(field snippet <<<"$rx") | $cmp |"
+  T_SRCH+=$'\n'"| $N | $(field p50 <<<"$ob") | $(field p99 <<<"$ob") | $oq | $(field p50 <<<"$rx") | $(field p99 <<<"$rx") | $rq | $(ratio "$oq" "$rq") | $(field match <<<"$ob") / $(field snippet <<<"$ob") / $(field json <<<"$ob") / $(field gzip <<<"$ob") | $(field match <<<"$rx") / $(field snippet <<<"$rx") | $cmp | ${copy:-none} |"
 
   if [ "$HTTP" = 1 ]; then
     echo "bench: N=$N: HTTP" >&2
@@ -151,9 +165,11 @@ for N in "${NS[@]}"; do
       # ours without the reply cache (every request searches), then with it
       start_server "$WORK/serve.log" "$B/opsbook-serve" --db "$WORK/db-$N" --handbook "$C" \
         --listen 127.0.0.1:0 --cache 0
+      wait_copy "$URL"
       o=$(wrk_run "$URL" "$conns"); stop_server; o_rss=$SRSS
       start_server "$WORK/serve.log" "$B/opsbook-serve" --db "$WORK/db-$N" --handbook "$C" \
         --listen 127.0.0.1:0
+      wait_copy "$URL"
       oc=$(wrk_run "$URL" "$conns"); stop_server
       start_server "$WORK/raw.log" "$B/rawxap" serve --db "$WORK/raw-$N" --listen 127.0.0.1:0
       r=$(wrk_run "$URL" "$conns"); stop_server; r_rss=$SRSS

@@ -26,4 +26,11 @@ echo "smoke: indexed 300 files in ${ms} ms; index $(du -sk "$tmp/db" | cut -f1) 
 grep -q "^obbench: 50 queries" "$tmp/search.log" || { echo "smoke: obbench failed" >&2; exit 1; }
 hits=$(sed -n 's/.* \([0-9]*\) with hits.*/\1/p' "$tmp/search.log")
 [ "${hits:-0}" -ge 40 ] || { echo "smoke: only ${hits:-0} of 50 queries found anything" >&2; exit 1; }
+# the same queries on the shared copy in memory (as the server searches a
+# larger index): the same number of queries with hits
+"$bin/obbench" --db "$tmp/db" --queries "$here/queries.txt" --n 50 --memory 1 --shared 100000 |
+  tee "$tmp/shared.log"
+grep -q "entries shared in memory" "$tmp/shared.log" || { echo "smoke: no shared copy" >&2; exit 1; }
+shits=$(sed -n 's/.* \([0-9]*\) with hits.*/\1/p' "$tmp/shared.log")
+[ "${shits:-0}" = "$hits" ] || { echo "smoke: shared copy found ${shits:-0} of $hits" >&2; exit 1; }
 echo "smoke: ok"

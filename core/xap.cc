@@ -520,6 +520,19 @@ extern "C" size_t ob_xdb_shared_bytes(ob_xdb *db)
   return db->big ? ob_mindex_bytes(db->big->m) : 0;
 }
 
+extern "C" int ob_xdb_shared_state(ob_xdb *db)
+{
+  try {
+    find_shared(db);
+    if (db->big)
+      return 2;
+    Xapian::doccount n = db->disk.get_doccount();
+    return db->share_max && !db->mem && n > db->mem_max && n <= db->share_max ? 1 : 0;
+  } catch (...) {
+    return 0;
+  }
+}
+
 extern "C" ob_status ob_xdb_preload(ob_xdb *db, unsigned long max_docs, char *err)
 {
   GUARD_BEGIN

@@ -78,6 +78,9 @@ ob_status ob_xdb_share(ob_xdb *db, unsigned long max_docs, char *err) OB_WUR;
 int ob_xdb_share_wait(ob_xdb *db, double seconds);
 /* About what the shared copy db uses takes (0: none). */
 size_t ob_xdb_shared_bytes(ob_xdb *db);
+/* 0: db is not shared (its own copy, or Xapian); 1: its shared copy is
+ * being made (or could not be); 2: searches run on it. */
+int ob_xdb_shared_state(ob_xdb *db);
 /* 1 when searches run on a copy in memory (its own or a shared one). */
 int ob_xdb_in_memory(ob_xdb *db);
 /* A slot the caller may fill with one malloc'ed block about document

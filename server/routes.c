@@ -507,9 +507,15 @@ static void route_metrics(struct ob_req *rq)
                     "# HELP opsbook_index_shared_copy_bytes Memory of the copy of a larger index "
                     "shared by the workers (0: none in use).\n"
                     "# TYPE opsbook_index_shared_copy_bytes gauge\n"
-                    "opsbook_index_shared_copy_bytes %zu\n",
+                    "opsbook_index_shared_copy_bytes %zu\n"
+                    "# HELP opsbook_index_shared_copy_state 0: the index is not shared (its "
+                    "own copy per worker, or the files); 1: the shared copy of this revision "
+                    "is being made; 2: searches run on it.\n"
+                    "# TYPE opsbook_index_shared_copy_state gauge\n"
+                    "opsbook_index_shared_copy_state %d\n",
                     atomic_load(&c->hits), atomic_load(&c->misses), slow_cut(rq->srv),
-                    ix.name ? ob_xdb_shared_bytes(rq->slot->db) : (size_t)0)) {
+                    ix.name ? ob_xdb_shared_bytes(rq->slot->db) : (size_t)0,
+                    ix.name ? ob_xdb_shared_state(rq->slot->db) : 0)) {
     reply_status(rq, OB_EINTERNAL, "metrics too large");
     goto out;
   }

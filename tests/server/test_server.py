@@ -170,7 +170,11 @@ def test_shared_copy(a, tmp, web):
     s = Server([a.serve] + common + ["--memory-index", "1", "--memory-shared", "100000"])
     try:
         check(shared_bytes(ref) == 0, "--memory-shared 0: no shared copy")
+        check("opsbook_index_shared_copy_state 0" in ref.get("/metrics")[2].decode(),
+              "--memory-shared 0: state 0")
         n = wait_shared(s, "start")
+        check("opsbook_index_shared_copy_state 2" in s.get("/metrics")[2].decode(),
+              "shared: state 2")
         check(n > 0, f"shared copy made at start: {n} bytes")
         queries = ["宽带老是断", "机房温度", "上门自我介绍", "分光器", "供电系统", "UPS", "技术员工作证"]
         for word in queries:
