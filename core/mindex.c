@@ -32,6 +32,8 @@ struct term {
   uint32_t *page; /* postings of page g: [page[g], page[g + 1]); NULL = one page */
   struct bigwdf *big;
   size_t nbig;
+  unsigned wmax;       /* the largest wdf */
+  unsigned long lmin;  /* the shortest document's length */
   /* while building with ob_mindex_add_term (until ob_mindex_seal) */
   uint32_t *bdoc;
   unsigned *bwdf;
@@ -209,9 +211,15 @@ static void store(ob_mindex *m, struct term *t, const uint32_t *ix, const unsign
   if (m->npages > 1)
     t->page = ob_xcalloc(m->npages + 1, sizeof *t->page);
   size_t g = 0;
+  t->wmax = 0;
+  t->lmin = (unsigned long)-1;
   for (size_t i = 0; i < n; i++) {
     while (t->page && (ix[i] >> PAGE_BITS) > g)
       t->page[++g] = (uint32_t)i;
+    if (wdf[i] > t->wmax)
+      t->wmax = wdf[i];
+    if (m->docs[ix[i]].len < t->lmin)
+      t->lmin = m->docs[ix[i]].len;
     t->lo[i] = (uint16_t)(ix[i] & 0xffff);
     if (wdf[i] >= WDF_BIG) {
       t->wdf[i] = WDF_BIG;
@@ -536,13 +544,14 @@ static void filter_pass(const ob_mindex *m, const ob_mfilter *f, size_t nf, ob_m
 struct rclause {
   const struct term *ts[32];
   size_t nt;
-  double tw; /* BM25 term weight x (k1 + 1): a bound on what it adds */
+  double tw; /* BM25 term weight x (k1 + 1) */
+  double ub; /* what it adds to an entry at most (pruning) */
 };
 
 /* Resolves the clauses that match something, with BM25Weight::init()'s
  * term weights (idf, the clause's scale, k3 = 1 with wqf 1, then
  * (k1 + 1), in Xapian's order of operations). */
-static size_t resolve(const ob_mindex *m, const ob_mclause *c, size_t nc, double k1,
+static size_t resolve(const ob_mindex *m, const ob_mclause *c, size_t nc, double k1, double b,
                       struct rclause *out)
 {
   size_t n = 0, N = m->ndocs;
@@ -567,6 +576,22 @@ static size_t resolve(const ob_mindex *m, const ob_mclause *c, size_t nc, double
     termweight *= (1.0 + 1) * 1.0 / (1.0 + 1.0);
     termweight *= (k1 + 1);
     r->tw = termweight;
+    /* tw x wdf / (k1 (normlen b + 1 - b) + wdf) grows with the wdf and
+     * falls with the length: the largest wdf over the shortest entry
+     * bounds it (a synonym group: the sum of its terms' largest) */
+    double wmax = 0;
+    unsigned long lmin = (unsigned long)-1;
+    for (size_t k = 0; k < r->nt; k++) {
+      wmax += r->ts[k]->wmax;
+      if (r->ts[k]->lmin < lmin)
+        lmin = r->ts[k]->lmin;
+    }
+    double nmin = (double)lmin * m->len_factor;
+    if (nmin < 0.5)
+      nmin = 0.5;
+    r->ub = k1 >= 0 && b >= 0 && b <= 1 && wmax > 0
+                ? termweight * (wmax / (k1 * (nmin * b + (1 - b)) + wmax))
+                : termweight;
     n++;
   }
   return n;
@@ -718,7 +743,7 @@ ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *work, const ob_mclause 
     pass = work->pass;
   }
   rc = ob_xmalloc((nc ? nc : 1) * sizeof *rc);
-  size_t nrc = resolve(m, c, nc, k1, rc);
+  size_t nrc = resolve(m, c, nc, k1, b, rc);
   /* BM25Weight::get_sumpart()'s denominator less the wdf, per document */
   if (work->kd_serial != m->serial || work->kd_k1 != k1 || work->kd_b != b) {
     for (size_t d = 0; d < N; d++)
@@ -738,19 +763,22 @@ ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *work, const ob_mclause 
   int prune = o->prune && o->prune->min_docs && N >= o->prune->min_docs && want > 0;
   double left = 0; /* what the clauses not run yet can add at most */
   if (prune) {
-    for (size_t i = 1; i < nrc; i++) { /* insertion sort, stable, by tw descending */
+    for (size_t i = 1; i < nrc; i++) { /* insertion sort, stable, by bound descending */
       struct rclause x = rc[i];
       size_t j = i;
-      while (j > 0 && rc[j - 1].tw < x.tw) {
+      while (j > 0 && rc[j - 1].ub < x.ub) {
         rc[j] = rc[j - 1];
         j--;
       }
       rc[j] = x;
     }
-    for (size_t i = 0; i < nrc; i++) {
+    /* rc[i].ub becomes what clauses i+1.. add at most, summed from the end */
+    for (size_t i = nrc; i-- > 0;) {
       if (rc[i].tw < 0)
         prune = 0; /* a partial score would not be a lower bound */
-      left += rc[i].tw > 0 ? rc[i].tw : 0;
+      double ub = rc[i].ub;
+      rc[i].ub = left;
+      left += ub;
     }
   }
   size_t nh = 0;    /* hits[0..nh): every document matched */
@@ -761,7 +789,7 @@ ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *work, const ob_mclause 
   for (size_t ci = 0; ci < nrc; ci++) {
     const struct rclause *r = &rc[ci];
     double tw = r->tw;
-    left -= tw > 0 ? tw : 0;
+    left = r->ub;
     if (narrowed) {
       /* the candidates, in doc order, looked up in each term's postings */
       for (size_t k = 0; k < r->nt; k++)
