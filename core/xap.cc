@@ -381,8 +381,13 @@ static std::shared_ptr<shared_copy> make_copy(const std::string &path, unsigned 
       auto c = std::make_shared<shared_copy>();
       c->path = path;
       c->rev = db.get_revision();
+      size_t seen = 0;
       for (Xapian::PostingIterator it = db.postlist_begin(""); it != db.postlist_end("");
            ++it) {
+        if (++seen % 4096 == 0 && stop.load(std::memory_order_relaxed)) {
+          ob_mindex_free(m);
+          return nullptr;
+        }
         ob_mindex_add_doc(m, *it, it.get_doclength(), nullptr, 0);
         Xapian::Document doc = db.get_document(*it);
         for (Xapian::ValueIterator v = doc.values_begin(); v != doc.values_end(); ++v)
