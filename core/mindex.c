@@ -785,6 +785,7 @@ ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *work, const ob_mclause 
   size_t nca = 0;   /* narrowed: cand[0..nca), the documents that can still make the list */
   int narrowed = 0; /* 1 once only the candidates are scored */
   double fl_last = 0; /* narrowed: a score the want-th hit reaches */
+  double tried = HUGE_VAL; /* what was left at the last attempt to narrow */
   size_t pos[32];
   for (size_t ci = 0; ci < nrc; ci++) {
     const struct rclause *r = &rc[ci];
@@ -867,8 +868,10 @@ ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *work, const ob_mclause 
         wdf[d] = 0;
       }
     }
-    if (!prune || ci + 1 == nrc)
+    if (!prune || ci + 1 == nrc || (!narrowed && left > tried * 0.6))
       continue;
+    if (!narrowed)
+      tried = left;
     /* only documents above what the rest can add can make the floor
      * beat it: the floor of those is enough (a floor of some documents
      * is a floor of all) */
