@@ -3,7 +3,7 @@
 
 Scores the engine on the anchor corpus (tests/quality/anchor, the source
 split into clauses, indexed as it is) and the product on the bundled
-handbook, each with the thirty-three query sets below (2,500 queries):
+handbook, each with the thirty-four query sets below (2,580 queries):
 
   dev-tune   the first 45 dev queries  (the only ones weights were tuned on)
   dev-hold   the last 45 dev queries   (held out)
@@ -181,6 +181,11 @@ handbook, each with the thirty-three query sets below (2,500 queries):
              wording: handbook 0.912 / 0.912, and +12 S@k / +15 S@1
              over the 2,420 older queries, one S@1 lost (fresh10 w58,
              below)
+  fresh32    80 more, written the same way after every change of session
+             11 and scored unread once, with the session's start and its
+             end: anchor 0.600 / 0.600 and handbook 0.775 / 0.775 both
+             (the four symptoms moved nothing here; many misses are the
+             right document's neighbouring section at rank 2-3)
 
 Prints S@k / S@1 / MRR@10 for each and fails when a figure falls under
 its floor in FLOORS (set just under what is reached; raise as it improves).
@@ -241,6 +246,7 @@ FLOORS = {
     ("anchor", "fresh29"): (0.92, 0.92),
     ("anchor", "fresh30"): (0.89, 0.88),
     ("anchor", "fresh31"): (0.72, 0.72),
+    ("anchor", "fresh32"): (0.59, 0.59),
     # dev-tune S@1 fell 0.867 -> 0.822 when every section got blind-written
     # symptoms in session 3 (the older ones had been written with dev in
     # view); the held-out sets rose, so the floor follows
@@ -282,6 +288,7 @@ FLOORS = {
     ("handbook", "fresh29"): (0.96, 0.96),
     ("handbook", "fresh30"): (0.91, 0.91),
     ("handbook", "fresh31"): (0.91, 0.91),
+    ("handbook", "fresh32"): (0.77, 0.77),
 }
 
 
