@@ -545,7 +545,8 @@ struct rclause {
   const struct term *ts[32];
   size_t nt;
   double tw; /* BM25 term weight x (k1 + 1) */
-  double ub; /* what it adds to an entry at most (pruning) */
+  double ub;   /* what it adds to an entry at most (pruning) */
+  double rest; /* what the clauses after it add at most (pruning) */
 };
 
 /* Resolves the clauses that match something, with BM25Weight::init()'s
@@ -772,13 +773,11 @@ ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *work, const ob_mclause 
       }
       rc[j] = x;
     }
-    /* rc[i].ub becomes what clauses i+1.. add at most, summed from the end */
-    for (size_t i = nrc; i-- > 0;) {
+    for (size_t i = nrc; i-- > 0;) { /* summed from the end */
       if (rc[i].tw < 0)
         prune = 0; /* a partial score would not be a lower bound */
-      double ub = rc[i].ub;
-      rc[i].ub = left;
-      left += ub;
+      rc[i].rest = left;
+      left += rc[i].ub;
     }
   }
   size_t nh = 0;    /* hits[0..nh): every document matched */
@@ -790,7 +789,7 @@ ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *work, const ob_mclause 
   for (size_t ci = 0; ci < nrc; ci++) {
     const struct rclause *r = &rc[ci];
     double tw = r->tw;
-    left = r->ub;
+    left = r->rest;
     if (narrowed) {
       /* the candidates, in doc order, looked up in each term's postings */
       for (size_t k = 0; k < r->nt; k++)

@@ -41,7 +41,6 @@ struct shared_copy {
   std::string path;
   Xapian::rev rev = 0;
   ob_mindex *m = nullptr;
-  double seconds = 0; // what it took to make
   ~shared_copy() { ob_mindex_free(m); }
 };
 
@@ -369,7 +368,6 @@ loader g_loader;
 static std::shared_ptr<shared_copy> make_copy(const std::string &path, unsigned long max,
                                               const std::atomic<bool> &stop)
 {
-  auto t0 = std::chrono::steady_clock::now();
   for (int attempt = 0; attempt < 3; attempt++) {
     ob_mindex *m = ob_mindex_new();
     try {
@@ -412,7 +410,6 @@ static std::shared_ptr<shared_copy> make_copy(const std::string &path, unsigned 
       }
       ob_mindex_seal(m);
       c->m = m;
-      c->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       return c;
     } catch (const Xapian::DatabaseModifiedError &) {
       ob_mindex_free(m); // written meanwhile: again, at the new revision

@@ -71,7 +71,7 @@ ob_status ob_xdb_preload(ob_xdb *db, unsigned long max_docs, char *err) OB_WUR;
  * revision, by a thread of its own, without its records, and the copy is
  * shared by every handle on it (mindex.h; it is matched with pruning when
  * the search asks for it). Until the copy of a handle's revision is ready
- * (≈ 2.5 s per 100,000 entries), the handle searches with Xapian; after a
+ * (≈ 1.2–1.8 s per 100,000 entries), the handle searches with Xapian; after a
  * write moves the index, again until the new copy is made. */
 ob_status ob_xdb_share(ob_xdb *db, unsigned long max_docs, char *err) OB_WUR;
 /* Waits up to seconds for the shared copy of db's revision; 1 = ready. */
