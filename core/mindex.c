@@ -785,6 +785,7 @@ ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *work, const ob_mclause 
   int narrowed = 0; /* 1 once only the candidates are scored */
   double fl_last = 0; /* narrowed: a score the want-th hit reaches */
   double tried = HUGE_VAL; /* what was left at the last attempt to narrow */
+  size_t or_clauses = nrc;  /* the clauses run over every posting */
   size_t pos[32];
   for (size_t ci = 0; ci < nrc; ci++) {
     const struct rclause *r = &rc[ci];
@@ -907,6 +908,7 @@ ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *work, const ob_mclause 
           cand[nca++] = hits[i];
       radix_sort(cand, nca, above, N);
       narrowed = 1;
+      or_clauses = ci + 1;
     }
   }
   res->pruned = narrowed;
@@ -920,21 +922,35 @@ ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *work, const ob_mclause 
   size_t nl = narrowed ? nca : nh;
 
   /* the total after collapsing, from counts alone; pruned, an estimate:
-   * Xapian's estimate of the OR of the clauses */
+   * the entries the clauses run in full matched (exact, filtered), OR-ed
+   * with Xapian's estimate for each clause after them (scaled to the
+   * entries that pass the filters), times the share of those entries
+   * that collapsing keeps */
   size_t total = 0;
   if (narrowed) {
-    double tf[32];
-    double est = 0;
-    for (size_t i = 0; i < nrc; i++) {
+    size_t kept = 0, npass = N;
+    for (size_t i = 0; i < nh; i++) {
+      int key = key_of(m, o, hits[i]);
+      if (key < 0 || seen[key]++ < o->collapse_max)
+        kept++;
+    }
+    memset(seen, 0, m->nkeys * sizeof *seen);
+    if (pass) {
+      npass = 0;
+      for (size_t d = 0; d < N; d++)
+        npass += pass[d];
+    }
+    double tf[32], est = (double)nh, u = (double)(npass ? npass : 1);
+    for (size_t i = or_clauses; i < nrc; i++) {
       size_t n = 0;
       for (size_t k = 0; k < rc[i].nt && n < 32; k++)
         tf[n++] = (double)rc[i].ts[k]->n;
-      double e = or_estimate(tf, n, (double)N);
-      est = est + e - est * e / (double)N;
+      double e = or_estimate(tf, n, (double)N) * u / (double)N;
+      est = est + e - est * e / u;
     }
-    total = (size_t)(est + 0.5);
-    if (total < nl)
-      total = nl;
+    total = (size_t)(est * ((double)kept / (double)(nh ? nh : 1)) + 0.5);
+    if (total < kept)
+      total = kept;
   } else {
     for (size_t i = 0; i < nl; i++) {
       int key = key_of(m, o, list[i]);

@@ -84,7 +84,9 @@ void ob_mwork_free(ob_mwork *w);
  * ob_xdb_search does. With o->prune and at least o->prune->min_docs
  * documents, the match is pruned (MaxScore): the hits and their scores
  * are those of the exhaustive match, but res->total is then an estimate
- * (Xapian's for an OR) and res->pruned is 1; otherwise res->total is the
+ * (the entries the clauses run in full matched, OR-ed with Xapian's
+ * estimate for the others, scaled by the filters and by the share that
+ * collapsing keeps) and res->pruned is 1; otherwise res->total is the
  * exact number of matches after collapsing. w may be NULL (one is made
  * for the call). Returns OB_EINPUT when
  * o->collapse_slot is not kept (the caller then searches with Xapian).

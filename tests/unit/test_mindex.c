@@ -207,6 +207,13 @@ static void test_pruning(ob_mindex *m, ob_mwork *w, size_t nq, const char *what)
       OK(same_hits(&e, &p), "%s: query %zu (%zu clauses): same hits pruned (%s)", what, q, nc,
          p.pruned ? "narrowed" : "not narrowed");
       OK(!e.pruned && (!p.pruned || p.total >= p.n), "%s: query %zu: totals", what, q);
+      /* pruned, the total is an estimate: within a factor of two of the
+       * exact one here, with collapsing and filters (1.0-1.5x on these
+       * queries; Xapian's estimate for the OR alone was up to 15x) */
+      if (p.pruned)
+        OK(p.total * 2 >= e.total && p.total <= e.total * 2,
+           "%s: query %zu: estimated total %lu, exact %lu", what, q, (unsigned long)p.total,
+           (unsigned long)e.total);
       if (!p.pruned)
         OK(p.total == e.total, "%s: query %zu: not narrowed, exact total", what, q);
     }
