@@ -341,8 +341,7 @@ unsigned long ob_mindex_termfreq(const ob_mindex *m, const char *s)
 }
 
 /* The postings of page g: [*a, *e). */
-static inline void page_range(const ob_mindex *m, const struct term *t, size_t g, size_t *a,
-                              size_t *e)
+static inline void page_range(const struct term *t, size_t g, size_t *a, size_t *e)
 {
   if (t->page) {
     *a = t->page[g];
@@ -351,7 +350,6 @@ static inline void page_range(const ob_mindex *m, const struct term *t, size_t g
     *a = 0;
     *e = g == 0 ? t->n : 0;
   }
-  (void)m;
 }
 
 /* The wdf of posting i (a byte, or the exact value when it is large). */
@@ -525,7 +523,7 @@ static void filter_pass(const ob_mindex *m, const ob_mfilter *f, size_t nf, ob_m
       const struct term *t = lookup(m, f[g].terms[k]);
       for (size_t pg = 0; t && pg < m->npages; pg++) {
         size_t a, e;
-        page_range(m, t, pg, &a, &e);
+        page_range(t, pg, &a, &e);
         for (size_t i = a; i < e; i++) {
           uint32_t d = (uint32_t)(pg << PAGE_BITS) | t->lo[i];
           if (groups[d] == g) /* once per group */
@@ -803,7 +801,7 @@ ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *work, const ob_mclause 
         for (size_t k = 0; k < r->nt; k++) {
           const struct term *t = r->ts[k];
           size_t a, e;
-          page_range(m, t, pg, &a, &e);
+          page_range(t, pg, &a, &e);
           if (pos[k] < a)
             pos[k] = a;
           pos[k] = gallop(t->lo, e, pos[k], low);
@@ -821,7 +819,7 @@ ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *work, const ob_mclause 
       const struct term *t = r->ts[0];
       for (size_t pg = 0; pg < m->npages; pg++) {
         size_t a, e;
-        page_range(m, t, pg, &a, &e);
+        page_range(t, pg, &a, &e);
         uint32_t base = (uint32_t)(pg << PAGE_BITS);
         for (size_t i = a; i < e; i++) {
           uint32_t d = base | t->lo[i];
@@ -841,7 +839,7 @@ ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *work, const ob_mclause 
         const struct term *t = r->ts[k];
         for (size_t pg = 0; pg < m->npages; pg++) {
           size_t a, e;
-          page_range(m, t, pg, &a, &e);
+          page_range(t, pg, &a, &e);
           uint32_t base = (uint32_t)(pg << PAGE_BITS);
           for (size_t i = a; i < e; i++) {
             uint32_t d = base | t->lo[i];

@@ -38,7 +38,6 @@ struct ob_xwriter {
 // the loader thread and shared by every handle on the folder at that
 // revision (see ob_xdb_share in xap.h).
 struct shared_copy {
-  std::string path;
   Xapian::rev rev = 0;
   ob_mindex *m = nullptr;
   ~shared_copy() { ob_mindex_free(m); }
@@ -377,7 +376,6 @@ static std::shared_ptr<shared_copy> make_copy(const std::string &path, unsigned 
         return nullptr;
       }
       auto c = std::make_shared<shared_copy>();
-      c->path = path;
       c->rev = db.get_revision();
       size_t seen = 0;
       for (Xapian::PostingIterator it = db.postlist_begin(""); it != db.postlist_end("");
