@@ -24,7 +24,8 @@ static double bm25(double N, double freq, double scale, unsigned wdf, double len
 
 /* Ten documents, docids 1..10: "a" in 1-2, "b" in 1-3, "c" in 4-7, every
  * document has "x" (length 4 each) and the boolean type term; the collapse
- * value (slot 0) pairs them: k1 k1 k2 k2 ... ; documents 9 and 10 are faults. */
+ * value (slot 0) pairs them: k1 k1 k2 k2 ... ; documents 9 and 10 are faults.
+ * Slot 1 groups them by three: g1 g1 g1 g2 g2 g2 g3 g3 g3 g4. */
 static ob_mindex *ten(void)
 {
   ob_mindex *m = ob_mindex_new();
@@ -34,6 +35,8 @@ static ob_mindex *ten(void)
     ob_mindex_add_doc(m, d, 4, data, strlen(data));
     snprintf(key, sizeof key, "%s:k%u", d >= 9 ? "fault" : "sop", (d + 1) / 2);
     ob_mindex_add_value(m, 0, key, strlen(key));
+    snprintf(key, sizeof key, "g%u", (d + 2) / 3);
+    ob_mindex_add_value(m, 1, key, strlen(key));
     ob_mindex_add_term(m, d >= 9 ? "Tfault" : "Tsop", d >= 9 ? 6 : 4, 0);
     if (d <= 2)
       ob_mindex_add_term(m, "a", 1, 1);
@@ -272,6 +275,14 @@ int main(void)
     OK(r.hits[0].docid == 4 && r.hits[1].docid == 5 && r.hits[2].docid == 7 &&
            r.hits[3].docid == 9 && r.hits[4].docid == 1,
        "the best of each pair");
+  ob_xresults_free(&r);
+
+  /* collapsing on another slot: by three */
+  ob_xsearch_opts three = {0, 10, 1, 1, NULL, NULL};
+  if (OK(search(m, x, 1, 1, &three, &r) == OB_OK && r.n == 4 && r.total == 4, "x by slot 1: 4"))
+    OK(r.hits[0].docid == 4 && r.hits[1].docid == 7 && r.hits[2].docid == 10 &&
+           r.hits[3].docid == 1,
+       "the best of each group of three");
   ob_xresults_free(&r);
 
   /* paging: offset 2, limit 2 of the collapsed list */
