@@ -347,8 +347,9 @@ void ob_mindex_seal(ob_mindex *m)
   for (size_t s = 0; s < OB_MINDEX_SLOTS; s++)
     for (size_t d = 0; d < m->ndocs; d++)
       m->dkey[s * m->ndocs + d] = m->docs[d].key[s];
-  m->bytes += m->ndocs * (sizeof *m->normlen + sizeof *m->dlen + OB_MINDEX_SLOTS * sizeof *m->dkey) +
-              m->terms.cap * sizeof *m->terms.v;
+  m->bytes +=
+      m->ndocs * (sizeof *m->normlen + sizeof *m->dlen + OB_MINDEX_SLOTS * sizeof *m->dkey) +
+      m->terms.cap * sizeof *m->terms.v;
   size_t nw = (m->ndocs + 63) / 64;
   for (size_t i = 0; i < m->terms.cap; i++) {
     struct term *t = &m->terms.v[i];

@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -342,6 +343,7 @@ struct loader {
   std::map<std::string, std::shared_ptr<shared_copy>> ready; // the latest per folder
   std::map<std::string, Xapian::rev> asked;  // the latest revision asked for
   std::map<std::string, unsigned long> wanted; // folder -> at most this many entries
+  std::string making; // the folder being copied, "" when none
   std::thread th;
   std::atomic<bool> stop{false};
   ~loader()
@@ -429,6 +431,7 @@ void loader::run()
     std::string path = wanted.begin()->first;
     unsigned long max = wanted.begin()->second;
     wanted.erase(wanted.begin());
+    making = path;
     lk.unlock();
     std::shared_ptr<shared_copy> c;
     try {
@@ -438,6 +441,7 @@ void loader::run()
       // the handles go on with Xapian, and ask again at a new revision
     }
     lk.lock();
+    making.clear();
     if (c)
       ready[path] = c;
     done.notify_all();
@@ -457,6 +461,14 @@ void loader::request(const std::string &path, Xapian::rev rev, unsigned long max
   for (auto it = ready.begin(); it != ready.end();)
     if (it->first != path && it->second.use_count() == 1)
       it = ready.erase(it);
+    else
+      ++it;
+  // and what was asked for such a folder, unless it is still wanted or
+  // being made (the maps stay as small as the folders in use)
+  for (auto it = asked.begin(); it != asked.end();)
+    if (it->first != path && !ready.count(it->first) && !wanted.count(it->first) &&
+        it->first != making)
+      it = asked.erase(it);
     else
       ++it;
   auto a = asked.find(path);
@@ -513,6 +525,19 @@ extern "C" int ob_xdb_share_wait(ob_xdb *db, double seconds)
   } catch (...) {
     return 0;
   }
+}
+
+extern "C" size_t ob_xdb_shared_folders(void)
+{
+  std::lock_guard<std::mutex> g(g_loader.mu);
+  std::set<std::string> all;
+  for (const auto &r : g_loader.ready)
+    all.insert(r.first);
+  for (const auto &a : g_loader.asked)
+    all.insert(a.first);
+  for (const auto &w : g_loader.wanted)
+    all.insert(w.first);
+  return all.size();
 }
 
 extern "C" size_t ob_xdb_shared_bytes(ob_xdb *db)

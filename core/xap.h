@@ -81,6 +81,10 @@ size_t ob_xdb_shared_bytes(ob_xdb *db);
 /* 0: db is not shared (its own copy, or Xapian); 1: its shared copy is
  * being made (or could not be); 2: searches run on it. */
 int ob_xdb_shared_state(ob_xdb *db);
+/* The folders the loader keeps anything for (a copy, a request made or
+ * given up): those with a handle on them and the one asked for last; a
+ * rebuild's old folder is forgotten once no handle holds its copy. */
+size_t ob_xdb_shared_folders(void);
 /* 1 when searches run on a copy in memory (its own or a shared one). */
 int ob_xdb_in_memory(ob_xdb *db);
 /* A slot the caller may fill with one malloc'ed block about document

@@ -459,6 +459,32 @@ static void test_process_init(void)
   setenv("XAPIAN_FLUSH_THRESHOLD", OB_FLUSH_ENTRIES, 1);
 }
 
+/* A rebuild writes a new folder; once no handle holds the old folder's
+ * copy, the loader forgets it (nothing kept per folder ever used). */
+static void test_loader_forgets(void)
+{
+  char err[OB_ERR_SIZE], db[] = "/tmp/ob-xsearch2-XXXXXX", path[4096];
+  ob_index_report r;
+  ob_xdb *h = NULL;
+  if (!OK(mkdtemp(db) != NULL, "second db folder"))
+    return;
+  ob_index_opts o = {.handbook = OB_HANDBOOK_DIR, .db = db};
+  for (int round = 0; round < 3; round++) {
+    o.rebuild = round > 0;
+    if (!OK(ob_index_run(T, &o, &r, err) == OB_OK && ob_index_resolve(db, path, sizeof path, err) == OB_OK &&
+                ob_xdb_open(path, &h, err) == OB_OK && ob_xdb_share(h, 100000, err) == OB_OK,
+            "index, open and share (round %d): %s", round, err))
+      break;
+    OK(ob_xdb_share_wait(h, 60), "round %d: the copy is made", round);
+    OK(ob_xdb_shared_folders() == 1, "round %d: the loader keeps one folder, has %zu", round,
+       ob_xdb_shared_folders());
+    ob_xdb_close(h);
+    h = NULL;
+  }
+  ob_xdb_close(h);
+  rm_rf(db);
+}
+
 int main(void)
 {
   char err[OB_ERR_SIZE], db[] = "/tmp/ob-xsearch-XXXXXX", path[4096];
@@ -477,6 +503,7 @@ int main(void)
     test_local_tags();
     test_memory_copy(path);
     test_shared_copy(path);
+    test_loader_forgets();
     ob_xdb_close(X);
     test_schema_upgrade(db, r.added);
   }
