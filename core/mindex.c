@@ -822,6 +822,11 @@ ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *work, const ob_mclause 
     }
   }
   size_t nh = 0;    /* hits[0..nh): every document matched */
+  /* of those, what collapsing keeps, counted as they come: a clause's
+   * postings are in doc order, and so are their keys */
+  size_t kept_hits = 0;
+  const int *dk = o->collapse_max ? m->dkey + (size_t)o->collapse_slot * N : NULL;
+  unsigned cmax = o->collapse_max;
   size_t nca = 0;   /* narrowed: cand[0..nca), the documents that can still make the list */
   int narrowed = 0; /* 1 once only the candidates are scored */
   double fl_last = 0; /* narrowed: a score the want-th hit reaches */
@@ -880,6 +885,8 @@ ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *work, const ob_mclause 
           if (!hit[d]) {
             hit[d] = 1;
             hits[nh++] = d;
+            if (!dk || dk[d] < 0 || seen[dk[d]]++ < cmax)
+              kept_hits++;
           }
         }
       }
@@ -903,6 +910,8 @@ ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *work, const ob_mclause 
             if (!hit[d]) {
               hit[d] = 1;
               hits[nh++] = d;
+              if (!dk || dk[d] < 0 || seen[dk[d]]++ < cmax)
+                kept_hits++;
             }
           }
         }
@@ -927,13 +936,17 @@ ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *work, const ob_mclause 
     size_t na = 0;
     if (narrowed) {
       /* one pass: drop the candidates below the last floor (still a
-       * floor: scores only grow), collect those above the slack */
+       * floor: scores only grow), collect those above the slack that
+       * reach the last floor: the documents above the slack include
+       * those the last floor was taken from, so the want-th best of them
+       * is at least the last floor, and the documents it is taken from
+       * all reach it */
       size_t kept = 0;
       for (size_t i = 0; i < nca; i++) {
         double sc = score[cand[i]];
         if (sc + slack >= fl_last)
           cand[kept++] = cand[i];
-        if (sc > slack)
+        if (sc > slack && sc >= fl_last)
           above[na++] = cand[i];
       }
       nca = kept;
@@ -975,14 +988,10 @@ ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *work, const ob_mclause 
    * entries that pass the filters), times the share of those entries
    * that collapsing keeps */
   size_t total = 0;
-  if (narrowed) {
-    size_t kept = 0, npass = N;
-    for (size_t i = 0; i < nh; i++) {
-      int key = key_of(m, o, hits[i]);
-      if (key < 0 || seen[key]++ < o->collapse_max)
-        kept++;
-    }
+  if (dk)
     memset(seen, 0, m->nkeys * sizeof *seen);
+  if (narrowed) {
+    size_t kept = kept_hits, npass = N;
     if (pass) {
       npass = 0;
       for (size_t d = 0; d < N; d++)
@@ -999,7 +1008,9 @@ ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *work, const ob_mclause 
     total = (size_t)(est * ((double)kept / (double)(nh ? nh : 1)) + 0.5);
     if (total < kept)
       total = kept;
-  } else {
+  } else if (nrc) {
+    total = kept_hits;
+  } else { /* browse */
     for (size_t i = 0; i < nl; i++) {
       int key = key_of(m, o, list[i]);
       if (key < 0 || seen[key]++ < o->collapse_max)
