@@ -959,6 +959,56 @@ extern "C" ob_status ob_xdb_by_term(ob_xdb *db, const char *term, size_t limit,
   GUARD_END("lookup")
 }
 
+extern "C" ob_status ob_xdb_count_terms(ob_xdb *db, const char *prefix, size_t *n, char *err)
+{
+  *n = 0;
+  GUARD_BEGIN
+  for (int attempt = 0;; attempt++) {
+    try {
+      size_t k = 0;
+      for (Xapian::TermIterator t = db->disk.allterms_begin(prefix);
+           t != db->disk.allterms_end(prefix); ++t)
+        k++;
+      *n = k;
+      return OB_OK;
+    } catch (const Xapian::DatabaseModifiedError &) {
+      if (attempt > 0)
+        throw;
+      db->disk.reopen();
+      load_copy(db);
+    }
+  }
+  GUARD_END("count terms")
+}
+
+extern "C" ob_status ob_xdb_first_records(ob_xdb *db, const char *prefix, size_t max,
+                                          ob_xrecord_fn each, void *ctx, char *err)
+{
+  GUARD_BEGIN
+  for (int attempt = 0;; attempt++) {
+    try {
+      size_t k = 0;
+      for (Xapian::TermIterator t = db->disk.allterms_begin(prefix);
+           t != db->disk.allterms_end(prefix) && k < max; ++t, ++k) {
+        const std::string term = *t;
+        Xapian::PostingIterator p = db->disk.postlist_begin(term);
+        if (p == db->disk.postlist_end(term))
+          continue;
+        std::string data = db->disk.get_document(*p).get_data();
+        each(ctx, data.data(), data.size());
+      }
+      return OB_OK;
+    } catch (const Xapian::DatabaseModifiedError &) {
+      if (attempt > 0)
+        throw;
+      each(ctx, nullptr, 0);
+      db->disk.reopen();
+      load_copy(db);
+    }
+  }
+  GUARD_END("read records")
+}
+
 extern "C" void ob_xresults_free(ob_xresults *res)
 {
   if (!res->hits)

@@ -170,6 +170,16 @@ ob_status ob_xdb_search(ob_xdb *db, const ob_xquery *q, const ob_xsearch_opts *o
  * up to limit). */
 ob_status ob_xdb_by_term(ob_xdb *db, const char *term, size_t limit, ob_xresults *res,
                          char *err) OB_WUR;
+/* The number of distinct terms starting with prefix (e.g. one XD term per
+ * document): the term list only, no record read. */
+ob_status ob_xdb_count_terms(ob_xdb *db, const char *prefix, size_t *n, char *err) OB_WUR;
+/* Calls each(ctx, data, len) with the data record of the first entry of
+ * every term starting with prefix, in term order, up to max terms: one
+ * record in memory at a time. When the index moves under the reader it
+ * calls each(ctx, NULL, 0) (start over) and runs again once. */
+typedef void (*ob_xrecord_fn)(void *ctx, const char *data, size_t len);
+ob_status ob_xdb_first_records(ob_xdb *db, const char *prefix, size_t max, ob_xrecord_fn each,
+                               void *ctx, char *err) OB_WUR;
 void ob_xresults_free(ob_xresults *res);
 
 #ifdef __cplusplus

@@ -48,32 +48,79 @@ static int cmp_row(const void *va, const void *vb)
   return c ? c : cmpn(a->id, a->idn, b->id, b->idn);
 }
 
+/* The rows as they are read: offsets into the arena, which may move. */
+struct rowoff {
+  size_t at[4], len[4]; /* category, id, type, title */
+};
+
+struct collect {
+  ob_buf arena;
+  struct rowoff *rows;
+  size_t n, cap;
+  ob_status st;
+};
+
+/* One document's first record: its category, id, type and title kept, the
+ * rest (the section's text) dropped with the record. */
+static void take(void *ctx, const char *data, size_t len)
+{
+  static const int fields[4] = {OB_R_CATEGORY, OB_R_ID, OB_R_TYPE, OB_R_TITLE};
+  static const char *const types[] = {"sop", "phrase", "fault"};
+  struct collect *c = ctx;
+  if (!data) { /* the index moved: start over */
+    ob_buf_reset(&c->arena);
+    c->n = 0;
+    c->st = OB_OK;
+    return;
+  }
+  if (c->st)
+    return;
+  const char *f[OB_R_NFIELDS];
+  size_t fl[OB_R_NFIELDS];
+  ob_index_record_fields(data, len, f, fl);
+  int known = 0;
+  for (size_t t = 0; t < sizeof types / sizeof *types; t++)
+    known |= cmpn(f[OB_R_TYPE], fl[OB_R_TYPE], types[t], strlen(types[t])) == 0;
+  if (!known)
+    return;
+  if (c->n == c->cap) {
+    c->cap = c->cap ? 2 * c->cap : 256;
+    c->rows = ob_xrealloc(c->rows, c->cap * sizeof *c->rows);
+  }
+  struct rowoff *r = &c->rows[c->n];
+  for (int i = 0; i < 4; i++) {
+    r->at[i] = c->arena.len;
+    r->len[i] = fl[fields[i]];
+    if ((c->st = ob_buf_append(&c->arena, f[fields[i]], fl[fields[i]])))
+      return;
+  }
+  c->n++;
+}
+
+/* One row per document (its XD term), read one record at a time: at 100k
+ * files the table of contents once held every entry's record (300 MB). */
 static ob_status build(ob_xdb *db, ob_buf *out, size_t *docs, char *err)
 {
-  static const char *const types[] = {"sop", "phrase", "fault"};
-  ob_xresults xr[3];
+  struct collect c = {.rows = NULL, .n = 0, .cap = 0, .st = OB_OK};
   struct row *rows = NULL;
   size_t n = 0;
   ob_status st = OB_OK;
   ob_jw w;
-  memset(xr, 0, sizeof xr);
   *docs = 0;
-  for (int t = 0; t < 3 && !st; t++) {
-    char term[16];
-    snprintf(term, sizeof term, "%s%s", OB_P_TYPE, types[t]);
-    if ((st = ob_xdb_by_term(db, term, CATALOG_SCAN_MAX, &xr[t], err)))
-      goto out;
-    rows = ob_xrealloc(rows, (n + xr[t].n + 1) * sizeof *rows);
-    for (size_t i = 0; i < xr[t].n; i++) {
-      const char *f[OB_R_NFIELDS];
-      size_t fl[OB_R_NFIELDS];
-      ob_index_record_fields(xr[t].hits[i].data, xr[t].hits[i].data_len, f, fl);
-      struct row *r = &rows[n++];
-      r->cat = f[OB_R_CATEGORY], r->catn = fl[OB_R_CATEGORY];
-      r->id = f[OB_R_ID], r->idn = fl[OB_R_ID];
-      r->type = f[OB_R_TYPE], r->typen = fl[OB_R_TYPE];
-      r->title = f[OB_R_TITLE], r->titlen = fl[OB_R_TITLE];
-    }
+  ob_buf_init(&c.arena, CATALOG_JSON_MAX);
+  if ((st = ob_xdb_first_records(db, OB_P_DOC, CATALOG_SCAN_MAX, take, &c, err)))
+    goto out;
+  if ((st = c.st)) {
+    ob_fail(err, st, "table of contents too large");
+    goto out;
+  }
+  n = c.n;
+  rows = ob_xmalloc((n ? n : 1) * sizeof *rows);
+  for (size_t i = 0; i < n; i++) { /* the arena no longer moves */
+    const struct rowoff *o = &c.rows[i];
+    const char *base = c.arena.data ? c.arena.data : "";
+    rows[i] = (struct row){base + o->at[0], base + o->at[1], base + o->at[2], base + o->at[3],
+                           o->len[0],       o->len[1],       o->len[2],       o->len[3]};
   }
   if (n)
     qsort(rows, n, sizeof *rows, cmp_row);
@@ -119,9 +166,9 @@ static ob_status build(ob_xdb *db, ob_buf *out, size_t *docs, char *err)
   if ((st = ob_jw_status(&w)))
     ob_fail(err, st, "table of contents too large");
 out:
-  for (int t = 0; t < 3; t++)
-    ob_xresults_free(&xr[t]);
   free(rows);
+  free(c.rows);
+  ob_buf_free(&c.arena);
   return st;
 }
 
@@ -139,7 +186,22 @@ ob_status ob_catalog_get(struct ob_catalog *c, ob_xdb *db, const char *gen, ob_b
     pthread_mutex_unlock(&c->mu);
     return st;
   }
+  if (!json && strcmp(c->count_gen, gen) == 0) {
+    *docs = c->count;
+    pthread_mutex_unlock(&c->mu);
+    return OB_OK;
+  }
   pthread_mutex_unlock(&c->mu);
+  if (!json) { /* the count alone: the documents' terms, no record read */
+    if ((st = ob_xdb_count_terms(db, OB_P_DOC, &n, err)))
+      return st;
+    *docs = n;
+    pthread_mutex_lock(&c->mu);
+    c->count = n;
+    snprintf(c->count_gen, sizeof c->count_gen, "%s", gen);
+    pthread_mutex_unlock(&c->mu);
+    return OB_OK;
+  }
   /* build outside the lock: other workers keep answering meanwhile */
   ob_buf_init(&b, CATALOG_JSON_MAX);
   if ((st = build(db, &b, &n, err)) || (json && (st = ob_buf_append(json, b.data, b.len)))) {

@@ -1,9 +1,12 @@
-/* catalog.h - the table of contents (/api/categories), cached per index
- * generation.
+/* catalog.h - the table of contents (/api/categories) and the number of
+ * documents (/healthz, /metrics), cached per index generation.
  *
- * Built by scanning the index's type terms (XTsop, XTphrase, XTfault):
- * one row per document id, grouped by category. Workers share one cache
- * under a mutex; it is rebuilt when a worker sees a new generation.
+ * The table is built from the index's document terms (XD<id>): the first
+ * entry's record of each, one at a time, one row per document of type
+ * sop, phrase or fault, grouped by category. The count alone is the
+ * number of document terms, read from the term list without a record.
+ * Workers share one cache under a mutex; it is rebuilt when a worker sees
+ * a new generation.
  */
 #ifndef OB_SRV_CATALOG_H
 #define OB_SRV_CATALOG_H
@@ -23,13 +26,16 @@ struct ob_catalog {
   char *json;   /* the /api/categories body, or NULL */
   size_t len;
   size_t docs; /* distinct documents */
+  char count_gen[96]; /* generation count was taken for */
+  size_t count;       /* document terms */
 };
 
 void ob_catalog_init(struct ob_catalog *c);
 void ob_catalog_clear(struct ob_catalog *c);
 
 /* The number of documents and (when json is not NULL) the categories
- * JSON, appended to json, for generation gen of db. */
+ * JSON, appended to json, for generation gen of db. Without json, the
+ * count costs no table (ob_xdb_count_terms). */
 ob_status ob_catalog_get(struct ob_catalog *c, ob_xdb *db, const char *gen, ob_buf *json,
                          size_t *docs, char *err) OB_WUR;
 

@@ -459,6 +459,52 @@ static void test_process_init(void)
   setenv("XAPIAN_FLUSH_THRESHOLD", OB_FLUSH_ENTRIES, 1);
 }
 
+/* The documents' terms: counted from the term list, and one record each
+ * (the first entry's), one at a time. */
+struct firsts {
+  size_t n, restarts;
+  char ids[1024][64];
+};
+
+static void first_record(void *ctx, const char *data, size_t len)
+{
+  struct firsts *fs = ctx;
+  if (!data) {
+    fs->restarts++;
+    fs->n = 0;
+    return;
+  }
+  const char *f[OB_R_NFIELDS];
+  size_t fl[OB_R_NFIELDS];
+  ob_index_record_fields(data, len, f, fl);
+  if (fs->n < 1024)
+    snprintf(fs->ids[fs->n], sizeof fs->ids[0], "%.*s", (int)fl[OB_R_ID], f[OB_R_ID]);
+  fs->n++;
+}
+
+static void test_document_terms(size_t files)
+{
+  char err[OB_ERR_SIZE];
+  size_t n = 0;
+  static struct firsts fs;
+  OK(ob_xdb_count_terms(X, OB_P_DOC, &n, err) == OB_OK && n == files,
+     "one document term per file: %zu of %zu", n, files);
+  OK(ob_xdb_count_terms(X, "XDno-such-document", &n, err) == OB_OK && n == 0,
+     "no term with that prefix");
+  memset(&fs, 0, sizeof fs);
+  if (OK(ob_xdb_first_records(X, OB_P_DOC, 1000000, first_record, &fs, err) == OB_OK,
+         "first records: %s", err)) {
+    OK(fs.n == files && fs.restarts == 0, "a record per document: %zu", fs.n);
+    int ordered = 1;
+    for (size_t i = 1; i < fs.n && i < 1024; i++)
+      ordered &= strcmp(fs.ids[i - 1], fs.ids[i]) < 0;
+    OK(ordered, "in term order, each document once");
+  }
+  memset(&fs, 0, sizeof fs);
+  OK(ob_xdb_first_records(X, OB_P_DOC, 5, first_record, &fs, err) == OB_OK && fs.n == 5,
+     "at most max: %zu", fs.n);
+}
+
 /* A rebuild writes a new folder; once no handle holds the old folder's
  * copy, the loader forgets it (nothing kept per folder ever used). */
 static void test_loader_forgets(void)
@@ -504,6 +550,7 @@ int main(void)
     test_memory_copy(path);
     test_shared_copy(path);
     test_loader_forgets();
+    test_document_terms(r.added);
     ob_xdb_close(X);
     test_schema_upgrade(db, r.added);
   }
