@@ -575,10 +575,15 @@ static void filter_pass(const ob_mindex *m, const ob_mfilter *f, size_t nf, ob_m
       }
     }
   }
-  for (size_t i = 0; i < m->ndocs; i++) {
-    w->pass[i] = groups[i] == nf;
-    groups[i] = 0;
-  }
+  /* locals, so the loop is not reloading them through the char stores
+   * (it vectorises: a filtered search at 98,000 entries spent a fifth of
+   * its match here) */
+  unsigned char *pass = w->pass;
+  size_t n = m->ndocs;
+  unsigned all = (unsigned)nf;
+  for (size_t i = 0; i < n; i++)
+    pass[i] = groups[i] == all;
+  memset(groups, 0, n * sizeof *groups);
 }
 
 /* One clause, resolved: its terms' postings and its weight. */
