@@ -3,7 +3,7 @@
 
 Scores the engine on the anchor corpus (tests/quality/anchor, the source
 split into clauses, indexed as it is) and the product on the bundled
-handbook, each with the thirty-five query sets below (2,660 queries):
+handbook, each with the thirty-six query sets below (2,740 queries):
 
   dev-tune   the first 45 dev queries  (the only ones weights were tuned on)
   dev-hold   the last 45 dev queries   (held out)
@@ -189,6 +189,9 @@ handbook, each with the thirty-five query sets below (2,660 queries):
   fresh33    80 more, written the same way at the start of session 12
              and scored unread: anchor 0.700 / 0.700, handbook 0.800 /
              0.800 (in the first three: 0.850 and 0.950)
+  fresh34    80 more, written the same way at the end of session 12 and
+             scored unread: anchor 0.762 / 0.762, handbook 0.825 / 0.825
+             (in the first three: 0.875 and 0.938)
 
 Prints S@k / S@1 / S@3 / MRR@10 for each and fails when a figure falls under
 its floor in FLOORS (set just under what is reached; raise as it improves).
@@ -251,6 +254,7 @@ FLOORS = {
     ("anchor", "fresh31"): (0.72, 0.72),
     ("anchor", "fresh32"): (0.59, 0.59),
     ("anchor", "fresh33"): (0.69, 0.69),
+    ("anchor", "fresh34"): (0.75, 0.75),
     # dev-tune S@1 fell 0.867 -> 0.822 when every section got blind-written
     # symptoms in session 3 (the older ones had been written with dev in
     # view); the held-out sets rose, so the floor follows
@@ -294,6 +298,7 @@ FLOORS = {
     ("handbook", "fresh31"): (0.91, 0.91),
     ("handbook", "fresh32"): (0.77, 0.77),
     ("handbook", "fresh33"): (0.79, 0.79),
+    ("handbook", "fresh34"): (0.82, 0.82),
 }
 
 
