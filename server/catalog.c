@@ -99,14 +99,13 @@ static void take(void *ctx, const char *data, size_t len)
 
 /* One row per document (its XD term), read one record at a time: at 100k
  * files the table of contents once held every entry's record (300 MB). */
-static ob_status build(ob_xdb *db, ob_buf *out, size_t *docs, char *err)
+static ob_status build(ob_xdb *db, ob_buf *out, char *err)
 {
   struct collect c = {.rows = NULL, .n = 0, .cap = 0, .st = OB_OK};
   struct row *rows = NULL;
   size_t n = 0;
   ob_status st = OB_OK;
   ob_jw w;
-  *docs = 0;
   ob_buf_init(&c.arena, CATALOG_JSON_MAX);
   if ((st = ob_xdb_first_records(db, OB_P_DOC, CATALOG_SCAN_MAX, take, &c, err)))
     goto out;
@@ -155,7 +154,6 @@ static ob_status build(ob_xdb *db, ob_buf *out, size_t *docs, char *err)
     ob_jw_key(&w, "title");
     ob_jw_strn(&w, r->title, r->titlen);
     ob_jw_obj_end(&w);
-    (*docs)++;
   }
   if (n) {
     ob_jw_arr_end(&w);
@@ -172,49 +170,51 @@ out:
   return st;
 }
 
-ob_status ob_catalog_get(struct ob_catalog *c, ob_xdb *db, const char *gen, ob_buf *json,
-                         size_t *docs, char *err)
+ob_status ob_catalog_json(struct ob_catalog *c, ob_xdb *db, const char *gen, ob_buf *json,
+                          char *err)
 {
   ob_buf b;
-  size_t n = 0;
-  ob_status st = OB_OK;
+  ob_status st;
   pthread_mutex_lock(&c->mu);
   if (c->json && strcmp(c->gen, gen) == 0) {
-    if (json)
-      st = ob_buf_append(json, c->json, c->len);
-    *docs = c->docs;
+    st = ob_buf_append(json, c->json, c->len);
     pthread_mutex_unlock(&c->mu);
     return st;
   }
-  if (!json && strcmp(c->count_gen, gen) == 0) {
+  pthread_mutex_unlock(&c->mu);
+  /* build outside the lock: other workers keep answering meanwhile */
+  ob_buf_init(&b, CATALOG_JSON_MAX);
+  if ((st = build(db, &b, err)) || (st = ob_buf_append(json, b.data, b.len))) {
+    ob_buf_free(&b);
+    return st;
+  }
+  pthread_mutex_lock(&c->mu);
+  free(c->json);
+  c->len = b.len;
+  c->json = ob_buf_detach(&b, NULL);
+  snprintf(c->gen, sizeof c->gen, "%s", gen);
+  pthread_mutex_unlock(&c->mu);
+  return OB_OK;
+}
+
+ob_status ob_catalog_docs(struct ob_catalog *c, ob_xdb *db, const char *gen, size_t *docs,
+                          char *err)
+{
+  size_t n = 0;
+  ob_status st;
+  pthread_mutex_lock(&c->mu);
+  if (strcmp(c->count_gen, gen) == 0) {
     *docs = c->count;
     pthread_mutex_unlock(&c->mu);
     return OB_OK;
   }
   pthread_mutex_unlock(&c->mu);
-  if (!json) { /* the count alone: the documents' terms, no record read */
-    if ((st = ob_xdb_count_terms(db, OB_P_DOC, &n, err)))
-      return st;
-    *docs = n;
-    pthread_mutex_lock(&c->mu);
-    c->count = n;
-    snprintf(c->count_gen, sizeof c->count_gen, "%s", gen);
-    pthread_mutex_unlock(&c->mu);
-    return OB_OK;
-  }
-  /* build outside the lock: other workers keep answering meanwhile */
-  ob_buf_init(&b, CATALOG_JSON_MAX);
-  if ((st = build(db, &b, &n, err)) || (json && (st = ob_buf_append(json, b.data, b.len)))) {
-    ob_buf_free(&b);
+  if ((st = ob_xdb_count_terms(db, OB_P_DOC, &n, err)))
     return st;
-  }
   *docs = n;
   pthread_mutex_lock(&c->mu);
-  free(c->json);
-  c->len = b.len;
-  c->json = ob_buf_detach(&b, NULL);
-  c->docs = n;
-  snprintf(c->gen, sizeof c->gen, "%s", gen);
+  c->count = n;
+  snprintf(c->count_gen, sizeof c->count_gen, "%s", gen);
   pthread_mutex_unlock(&c->mu);
   return OB_OK;
 }

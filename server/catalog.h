@@ -3,10 +3,10 @@
  *
  * The table is built from the index's document terms (XD<id>): the first
  * entry's record of each, one at a time, one row per document of type
- * sop, phrase or fault, grouped by category. The count alone is the
- * number of document terms, read from the term list without a record.
- * Workers share one cache under a mutex; it is rebuilt when a worker sees
- * a new generation.
+ * sop, phrase or fault, grouped by category. The count is the number of
+ * document terms, read from the term list without a record: /healthz and
+ * /metrics never build the table. Workers share one cache under a mutex;
+ * it is rebuilt when a worker sees a new generation.
  */
 #ifndef OB_SRV_CATALOG_H
 #define OB_SRV_CATALOG_H
@@ -25,7 +25,6 @@ struct ob_catalog {
   char gen[96]; /* generation the body was built for */
   char *json;   /* the /api/categories body, or NULL */
   size_t len;
-  size_t docs; /* distinct documents */
   char count_gen[96]; /* generation count was taken for */
   size_t count;       /* document terms */
 };
@@ -33,10 +32,12 @@ struct ob_catalog {
 void ob_catalog_init(struct ob_catalog *c);
 void ob_catalog_clear(struct ob_catalog *c);
 
-/* The number of documents and (when json is not NULL) the categories
- * JSON, appended to json, for generation gen of db. Without json, the
- * count costs no table (ob_xdb_count_terms). */
-ob_status ob_catalog_get(struct ob_catalog *c, ob_xdb *db, const char *gen, ob_buf *json,
-                         size_t *docs, char *err) OB_WUR;
+/* The categories JSON of generation gen of db, appended to json. */
+ob_status ob_catalog_json(struct ob_catalog *c, ob_xdb *db, const char *gen, ob_buf *json,
+                          char *err) OB_WUR;
+/* The number of documents of generation gen: its document terms
+ * (ob_xdb_count_terms), no record read. */
+ob_status ob_catalog_docs(struct ob_catalog *c, ob_xdb *db, const char *gen, size_t *docs,
+                          char *err) OB_WUR;
 
 #endif

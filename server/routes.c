@@ -416,7 +416,6 @@ static void route_categories(struct ob_req *rq)
 {
   char err[OB_ERR_SIZE];
   ob_buf body;
-  size_t docs;
   ob_status st;
   int tries = 0;
   ob_buf_init(&body, OB_SRV_REPLY_MAX);
@@ -424,7 +423,7 @@ static void route_categories(struct ob_req *rq)
     goto out;
   do {
     ob_buf_reset(&body);
-    st = ob_catalog_get(&rq->srv->catalog, rq->slot->db, rq->slot->gen, &body, &docs, err);
+    st = ob_catalog_json(&rq->srv->catalog, rq->slot->db, rq->slot->gen, &body, err);
   } while (retry_index(rq, st, &tries));
   if (st) {
     reply_status(rq, st == OB_EINDEX ? st : OB_EINTERNAL, err);
@@ -448,7 +447,7 @@ static void route_healthz(struct ob_req *rq)
   if (refresh(rq, 0))
     goto out;
   do
-    st = ob_catalog_get(&rq->srv->catalog, rq->slot->db, rq->slot->gen, NULL, &docs, err);
+    st = ob_catalog_docs(&rq->srv->catalog, rq->slot->db, rq->slot->gen, &docs, err);
   while (retry_index(rq, st, &tries));
   if (st) {
     reply_status(rq, st == OB_EINDEX ? st : OB_EINTERNAL, err);
@@ -487,7 +486,7 @@ static void route_metrics(struct ob_req *rq)
   size_t docs = 0;
   ob_buf_init(&body, METRICS_MAX);
   if (ob_slot_db(rq->slot, rq->srv->db, rq->srv->mem_max, rq->srv->share_max, err) == OB_OK &&
-      ob_catalog_get(&rq->srv->catalog, rq->slot->db, rq->slot->gen, NULL, &docs, err) == OB_OK) {
+      ob_catalog_docs(&rq->srv->catalog, rq->slot->db, rq->slot->gen, &docs, err) == OB_OK) {
     ix.name = rq->slot->name;
     ix.revision = rq->slot->revision;
     ix.docs = docs;
