@@ -470,14 +470,6 @@ out:
 
 /* GET /metrics (Prometheus text); the index part is left out while the
  * index is unavailable, the counters never are. */
-static unsigned long slow_cut(ob_srv *s)
-{
-  pthread_mutex_lock(&s->conn_mu);
-  unsigned long n = s->cut;
-  pthread_mutex_unlock(&s->conn_mu);
-  return n;
-}
-
 static void route_metrics(struct ob_req *rq)
 {
   char err[OB_ERR_SIZE];
@@ -493,6 +485,8 @@ static void route_metrics(struct ob_req *rq)
     ix.entries = ob_xdb_doc_count(rq->slot->db);
   }
   struct ob_cache *c = &rq->srv->cache;
+  struct ob_conns_stats cs;
+  ob_conns_stats(&rq->srv->conns, &cs);
   if (ob_metrics_render(&rq->srv->metrics, &ix, &body) ||
       ob_buf_printf(&body,
                     "# HELP opsbook_reply_cache_lookups_total Reply cache lookups by result.\n"
@@ -503,6 +497,21 @@ static void route_metrics(struct ob_req *rq)
                     "arrive whole in time.\n"
                     "# TYPE opsbook_slow_connections_cut_total counter\n"
                     "opsbook_slow_connections_cut_total %lu\n"
+                    "# HELP opsbook_connections_open Connections open now.\n"
+                    "# TYPE opsbook_connections_open gauge\n"
+                    "opsbook_connections_open %u\n"
+                    "# HELP opsbook_connections_refused_total Connections closed at once: over "
+                    "the total or the per-address limit.\n"
+                    "# TYPE opsbook_connections_refused_total counter\n"
+                    "opsbook_connections_refused_total %lu\n"
+                    "# HELP opsbook_worker_connections_max Open connections of the busiest "
+                    "worker thread.\n"
+                    "# TYPE opsbook_worker_connections_max gauge\n"
+                    "opsbook_worker_connections_max %u\n"
+                    "# HELP opsbook_worker_connections_min Open connections of the least busy "
+                    "worker thread.\n"
+                    "# TYPE opsbook_worker_connections_min gauge\n"
+                    "opsbook_worker_connections_min %u\n"
                     "# HELP opsbook_index_shared_copy_bytes Memory of the copy of a larger index "
                     "shared by the workers (0: none in use).\n"
                     "# TYPE opsbook_index_shared_copy_bytes gauge\n"
@@ -512,7 +521,8 @@ static void route_metrics(struct ob_req *rq)
                     "is being made; 2: searches run on it.\n"
                     "# TYPE opsbook_index_shared_copy_state gauge\n"
                     "opsbook_index_shared_copy_state %d\n",
-                    atomic_load(&c->hits), atomic_load(&c->misses), slow_cut(rq->srv),
+                    atomic_load(&c->hits), atomic_load(&c->misses), cs.cut, cs.open,
+                    cs.refused, cs.max_load, cs.min_load,
                     ix.name ? ob_xdb_shared_bytes(rq->slot->db) : (size_t)0,
                     ix.name ? ob_xdb_shared_state(rq->slot->db) : 0)) {
     reply_status(rq, OB_EINTERNAL, "metrics too large");

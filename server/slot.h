@@ -1,8 +1,8 @@
 /* slot.h - what each worker thread owns: its read-only index handle and
  * its reusable gzip compressor (libdeflate).
  *
- * libmicrohttpd runs every request of a connection on the same pool
- * thread, so per-thread state needs no locks. A slot is created on the
+ * Every request of a connection runs on the same worker thread (one
+ * libmicrohttpd daemon each, srv.c), so per-thread state needs no locks. A slot is created on the
  * thread's first request (pthread key) and freed when the thread exits.
  */
 #ifndef OB_SRV_SLOT_H

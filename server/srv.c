@@ -104,12 +104,7 @@ static struct ob_conn *conn_of(struct MHD_Connection *conn)
 
 static void set_deadline(ob_srv *s, struct MHD_Connection *conn, double deadline)
 {
-  struct ob_conn *c = conn_of(conn);
-  if (!c)
-    return;
-  pthread_mutex_lock(&s->conn_mu);
-  c->deadline = deadline;
-  pthread_mutex_unlock(&s->conn_mu);
+  ob_conns_set_deadline(&s->conns, conn_of(conn), deadline);
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
@@ -120,27 +115,10 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
   if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    if (!ci || !(c = calloc(1, sizeof *c)))
-      return; /* not watched: the idle timeout still applies */
-    c->fd = ci->connect_fd;
-    c->deadline = mono_s() + REQUEST_DEADLINE_S;
-    pthread_mutex_lock(&s->conn_mu);
-    c->next = s->conns;
-    if (s->conns)
-      s->conns->prev = c;
-    s->conns = c;
-    pthread_mutex_unlock(&s->conn_mu);
-    *socket_context = c;
+    /* admitted by the acceptor; NULL (not watched) cannot happen */
+    *socket_context = ci ? ob_conns_started(&s->conns, ci->connect_fd) : NULL;
   } else if ((c = *socket_context)) { /* closed; the socket is still open */
-    pthread_mutex_lock(&s->conn_mu);
-    if (c->prev)
-      c->prev->next = c->next;
-    else
-      s->conns = c->next;
-    if (c->next)
-      c->next->prev = c->prev;
-    pthread_mutex_unlock(&s->conn_mu);
-    free(c);
+    ob_conns_closed(&s->conns, c);
     *socket_context = NULL;
   }
 }
@@ -151,18 +129,43 @@ static void *watchdog(void *arg)
   struct timespec tick = {0, 250 * 1000 * 1000};
   while (!atomic_load(&s->stopping)) {
     nanosleep(&tick, NULL);
-    double now = mono_s();
-    pthread_mutex_lock(&s->conn_mu);
-    for (struct ob_conn *c = s->conns; c; c = c->next) {
-      if (c->cut || c->deadline == 0 || now < c->deadline)
-        continue;
-      /* the fd stays valid: the closed notification, which unlinks c
-       * under this mutex, comes before libmicrohttpd closes it */
-      (void)shutdown(c->fd, SHUT_RDWR);
-      c->cut = 1;
-      s->cut++;
+    (void)ob_conns_cut_late(&s->conns, mono_s());
+  }
+  return NULL;
+}
+
+/* ---- accepting ----
+ *
+ * One thread accepts and gives each connection to the worker serving the
+ * fewest (conns.h says why libmicrohttpd's own pool does not). Limits are
+ * checked here: over the total or the per-address limit the socket is
+ * closed at once, as libmicrohttpd would.
+ */
+
+static void *acceptor(void *arg)
+{
+  ob_srv *s = arg;
+  struct timespec pause = {0, 50 * 1000 * 1000};
+  while (!atomic_load(&s->closing)) {
+    struct sockaddr_storage sa;
+    socklen_t len = sizeof sa;
+    unsigned w;
+    int fd = accept(s->lfd, (struct sockaddr *)&sa, &len);
+    if (fd < 0) {
+      if (atomic_load(&s->closing))
+        break;
+      if (errno != EINTR && errno != ECONNABORTED && errno != EAGAIN && errno != EPROTO)
+        nanosleep(&pause, NULL); /* out of descriptors or memory: let some go */
+      continue;
     }
-    pthread_mutex_unlock(&s->conn_mu);
+    if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 || fcntl(fd, F_SETFL, O_NONBLOCK) != 0 ||
+        ob_conns_admit(&s->conns, fd, (struct sockaddr *)&sa, mono_s() + REQUEST_DEADLINE_S,
+                       &w) != OB_OK) {
+      close(fd);
+      continue;
+    }
+    if (MHD_add_connection(s->mhd[w], fd, (struct sockaddr *)&sa, len) != MHD_YES)
+      ob_conns_drop_fd(&s->conns, fd); /* libmicrohttpd has closed it */
   }
   return NULL;
 }
@@ -364,7 +367,7 @@ ob_status ob_srv_start(const ob_srv_opts *o, ob_srv **out, char *err)
   s->lfd = -1;
   atomic_init(&s->inflight, 0);
   atomic_init(&s->stopping, 0);
-  pthread_mutex_init(&s->conn_mu, NULL);
+  atomic_init(&s->closing, 0);
   ob_metrics_init(&s->metrics);
   ob_catalog_init(&s->catalog);
   s->log = o->log;
@@ -414,20 +417,34 @@ ob_status ob_srv_start(const ob_srv_opts *o, ob_srv **out, char *err)
   if ((st = bind_listen(o->listen ? o->listen : OB_SRV_LISTEN_DEFAULT, &s->lfd, s->url,
                         sizeof s->url, err)))
     goto fail;
-  s->mhd = MHD_start_daemon(
-      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL,
-      NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
-      s, /* first, or MHD logs the rest itself */
-      MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->lfd, MHD_OPTION_THREAD_POOL_SIZE, threads,
-      MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
-      CONNECTION_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT, PER_IP_CONNECTION_LIMIT,
-      MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY_LIMIT, MHD_OPTION_URI_LOG_CALLBACK,
-      on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_done, s, MHD_OPTION_NOTIFY_CONNECTION,
-      on_connection, s, MHD_OPTION_END);
-  if (!s->mhd) {
-    st = ob_fail(err, OB_EIO, "cannot start the HTTP server on %s (libmicrohttpd refused)", s->url);
+  if (ob_conns_init(&s->conns, threads, CONNECTION_LIMIT, PER_IP_CONNECTION_LIMIT) != OB_OK) {
+    st = ob_fail(err, OB_ENOMEM, "out of memory for the connection table");
     goto fail;
   }
+  s->have_conns = 1;
+  s->mhd = ob_xcalloc(threads, sizeof *s->mhd);
+  for (; s->workers < threads; s->workers++) {
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET |
+            MHD_USE_ERROR_LOG,
+        0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+        s, /* first, or MHD logs the rest itself */
+        MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
+        CONNECTION_LIMIT, MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY_LIMIT,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
+    if (!d) {
+      st = ob_fail(err, OB_EIO, "cannot start the HTTP server on %s (libmicrohttpd refused)",
+                   s->url);
+      goto fail;
+    }
+    s->mhd[s->workers] = d;
+  }
+  if (pthread_create(&s->acceptor, NULL, acceptor, s) != 0) {
+    st = ob_fail(err, OB_ENOMEM, "cannot start the accepting thread");
+    goto fail;
+  }
+  s->have_acceptor = 1;
   if (pthread_create(&s->watchdog, NULL, watchdog, s) != 0) {
     st = ob_fail(err, OB_ENOMEM, "cannot start the slow-client watchdog thread");
     goto fail;
@@ -449,24 +466,29 @@ void ob_srv_stop(ob_srv *s, int drain_ms)
 {
   if (!s)
     return;
-  if (s->mhd) {
-    /* stop accepting; keep serving the connections we have */
-    MHD_socket l = MHD_quiesce_daemon(s->mhd);
-    if (l != MHD_INVALID_SOCKET)
-      close(l); /* new clients are refused now, not left in the backlog */
+  /* stop accepting: new clients are refused now, not left in the backlog;
+   * the connections we have are still served */
+  atomic_store(&s->closing, 1);
+  if (s->have_acceptor) {
+    (void)shutdown(s->lfd, SHUT_RDWR); /* wakes accept() */
+    pthread_join(s->acceptor, NULL);
+  }
+  if (s->lfd >= 0)
+    close(s->lfd);
+  if (s->workers) {
     struct timespec tick = {0, 5 * 1000 * 1000};
     for (int waited = 0; atomic_load(&s->inflight) > 0 && waited < drain_ms; waited += 5)
       nanosleep(&tick, NULL);
-    MHD_stop_daemon(s->mhd); /* joins the workers: their slots are freed */
-    s->mhd = NULL;
-  } else if (s->lfd >= 0) {
-    close(s->lfd);
   }
+  for (unsigned i = 0; i < s->workers; i++)
+    MHD_stop_daemon(s->mhd[i]); /* joins its thread: the thread's slot is freed */
+  free(s->mhd);
   if (s->have_watchdog) {
     atomic_store(&s->stopping, 1);
     pthread_join(s->watchdog, NULL);
   }
-  pthread_mutex_destroy(&s->conn_mu);
+  if (s->have_conns)
+    ob_conns_free(&s->conns);
   if (s->have_key)
     pthread_key_delete(s->slot_key);
   ob_statics_free(&s->statics);

@@ -2,7 +2,8 @@
  *
  * ob_srv_start() loads the language resources, checks that the index
  * opens, reads and compresses the static files, binds the listen socket
- * and starts libmicrohttpd's thread pool; with a tokens file it first
+ * and starts the workers (one libmicrohttpd daemon each) and the thread
+ * that accepts connections for them (conns.h); with a tokens file it first
  * catches up with handbook files written but not indexed
  * (ob_lesson_recover). ob_srv_stop() stops accepting, lets in-flight
  * requests finish and frees everything. The routes and

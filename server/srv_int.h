@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "cache.h"
 #include "catalog.h"
+#include "conns.h"
 #include "metrics.h"
 #include "slot.h"
 #include "srv.h"
@@ -24,19 +25,15 @@
 #define OB_SRV_GZIP_MIN 1024         /* smaller bodies are sent as they are */
 #define OB_SRV_LOGPATH_MAX 256       /* path bytes kept for the access log */
 
-/* One open connection, watched for its request deadline (srv.c). */
-struct ob_conn {
-  struct ob_conn *prev, *next;
-  int fd;
-  double deadline; /* CLOCK_MONOTONIC seconds; 0 = a reply is on its way */
-  int cut;         /* shut down by the watchdog */
-};
-
 struct ob_srv {
   char *db, *handbook;
   ob_text *text; /* immutable, shared by all workers */
-  struct MHD_Daemon *mhd;
-  int lfd; /* our listen socket, handed to MHD */
+  struct MHD_Daemon **mhd; /* the workers, one thread each */
+  unsigned workers;        /* how many started */
+  int lfd;                 /* our listen socket, read by the acceptor */
+  pthread_t acceptor;
+  int have_acceptor;
+  atomic_int closing;      /* the acceptor stops */
   char url[128];
   pthread_key_t slot_key;
   int have_key;
@@ -50,14 +47,13 @@ struct ob_srv {
   unsigned long share_max; /* ob_xdb_share limit; 0 = never shared */
   FILE *log;
   char *tokens, *audit; /* writes: NULL tokens = read-only (writes.c) */
-  /* slow clients: every open connection, and the thread that cuts those
+  /* every open connection (conns.h), and the thread that cuts those
    * whose request does not arrive whole in time */
-  pthread_mutex_t conn_mu;
-  struct ob_conn *conns;
+  struct ob_conns conns;
+  int have_conns;
   pthread_t watchdog;
   int have_watchdog;
   atomic_int stopping;
-  unsigned long cut; /* connections cut so far (under conn_mu) */
 };
 
 struct ob_req {

@@ -137,6 +137,60 @@ def test_no_cache(a, base, web):
         check(s.stop() == 0, "--cache 0 server stops cleanly")
 
 
+def conn_metrics(s):
+    """(open, busiest worker's, least busy worker's) connections from /metrics."""
+    st, _, body = s.get("/metrics")
+    text = body.decode()
+    val = [int(re.search(rf"^{n} (\d+)$", text, re.M).group(1)) if st == 200 and
+           re.search(rf"^{n} (\d+)$", text, re.M) else -1
+           for n in ("opsbook_connections_open", "opsbook_worker_connections_max",
+                     "opsbook_worker_connections_min")]
+    return tuple(val)
+
+
+def test_balanced(a, base, web):
+    """Keep-alive connections are spread over the worker threads: each new
+    one goes to the worker with the fewest (libmicrohttpd's own pool could
+    put them all on one)."""
+    s = Server([a.serve, "--db", base["db"], "--handbook", base["hb"], "--web", web,
+                "--listen", "127.0.0.1:0", "--threads", "3"] + base["extra"])
+    conns = []
+    try:
+        def open_some(n):
+            for _ in range(n):
+                c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=10)
+                c.request("GET", "/api/search?q=" + q("宽带"))
+                r = c.getresponse()
+                r.read()
+                check(r.status == 200, "a keep-alive connection is served")
+                conns.append(c)
+
+        open_some(12)
+        # the /metrics request comes on a thirteenth connection: 5/4/4
+        got = conn_metrics(s)
+        check(got == (13, 5, 4), f"13 connections over 3 workers: {got} (open, max, min)")
+        for c in conns[:6]:
+            c.close()
+        del conns[:6]
+        deadline = time.monotonic() + 10
+        while conn_metrics(s)[0] != 7 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        open_some(6)
+        got = conn_metrics(s)
+        check(got[0] == 13 and got[1] - got[2] <= 1,
+              f"after six closed and six opened, still even: {got}")
+        # every connection still answers on its worker
+        for c in conns:
+            c.request("GET", "/healthz")
+            r = c.getresponse()
+            r.read()
+            check(r.status == 200, "each kept connection answers again")
+    finally:
+        for c in conns:
+            c.close()
+        check(s.stop() == 0, "--threads 3 server stops cleanly")
+
+
 def shared_bytes(s):
     st, _, body = s.get("/metrics")
     m = re.search(r"^opsbook_index_shared_copy_bytes (\d+)$", body.decode(), re.M)
@@ -505,6 +559,7 @@ def main():
         base = {"db": db, "hb": hb, "extra": a.lang_args}
         test_startup_failures(a, tmp, base)
         test_no_cache(a, base, web)
+        test_balanced(a, base, web)
         test_shared_copy(a, tmp, web)
         s = Server([a.serve, "--db", db, "--handbook", hb, "--web", web, "--listen", "127.0.0.1:0",
                     "--threads", "2"] + a.lang_args)

@@ -1,6 +1,9 @@
 /* test_srv_unit.c - the server's parsers that meet outside input:
  * Accept-Encoding, If-None-Match, static URL paths; plus gzip round trip,
- * section anchors in document HTML, the metrics text and the reply cache. */
+ * section anchors in document HTML, the metrics text, the reply cache and
+ * the connection table (admission limits, worker choice, deadlines). */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +11,7 @@
 
 #include "../unit/harness.h"
 #include "cache.h"
+#include "conns.h"
 #include "docview.h"
 #include "metrics.h"
 #include "reply.h"
@@ -249,6 +253,93 @@ static void test_cache(void)
   ob_buf_free(&out);
 }
 
+static struct sockaddr_storage addr4(const char *ip)
+{
+  struct sockaddr_storage ss;
+  struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+  memset(&ss, 0, sizeof ss);
+  a->sin_family = AF_INET;
+  a->sin_port = htons(40000); /* the port is not part of the address */
+  inet_pton(AF_INET, ip, &a->sin_addr);
+  return ss;
+}
+
+static struct sockaddr_storage addr6(const char *ip)
+{
+  struct sockaddr_storage ss;
+  struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+  memset(&ss, 0, sizeof ss);
+  a->sin6_family = AF_INET6;
+  inet_pton(AF_INET6, ip, &a->sin6_addr);
+  return ss;
+}
+
+static ob_status admit(struct ob_conns *t, int fd, struct sockaddr_storage a, unsigned *w)
+{
+  return ob_conns_admit(t, fd, (const struct sockaddr *)&a, 100.0, w);
+}
+
+static void test_conns(void)
+{
+  struct ob_conns t;
+  struct ob_conns_stats st;
+  unsigned w = 99;
+  EQ_INT(ob_conns_init(&t, 0, 5, 3), OB_EINPUT, "no workers");
+  if (!OK(ob_conns_init(&t, 3, 5, 3) == OB_OK, "init"))
+    return;
+  /* the least busy worker, the lowest on a tie */
+  for (int fd = 100; fd < 103; fd++)
+    if (OK(admit(&t, fd, addr4("10.0.0.1"), &w) == OB_OK, "admit %d", fd))
+      EQ_INT(w, fd - 100, "worker of %d", fd);
+  EQ_INT(admit(&t, 103, addr4("10.0.0.1"), &w), OB_ETOOBIG, "fourth from one address");
+  EQ_INT(admit(&t, 104, addr6("::ffff:10.0.0.1"), &w), OB_OK, "IPv6 is another address");
+  EQ_INT(w, 0, "worker");
+  EQ_INT(admit(&t, 105, addr6("2001:db8::1"), &w), OB_OK, "fifth");
+  EQ_INT(w, 1, "worker");
+  EQ_INT(admit(&t, 106, addr6("2001:db8::2"), &w), OB_ETOOBIG, "over the total");
+  ob_conns_stats(&t, &st);
+  EQ_INT(st.open, 5, "open");
+  EQ_INT(st.refused, 2, "refused");
+  EQ_INT(st.max_load, 2, "max load");
+  EQ_INT(st.min_load, 1, "min load");
+  /* closing frees the place, the worker and the address's count */
+  struct ob_conn *c = ob_conns_started(&t, 101);
+  if (OK(c && c->fd == 101 && c->worker == 1, "started finds the record")) {
+    ob_conns_closed(&t, c);
+    OK(ob_conns_started(&t, 101) == NULL, "closed: gone");
+  }
+  OK(ob_conns_started(&t, 999) == NULL, "never admitted");
+  EQ_INT(admit(&t, 107, addr4("10.0.0.1"), &w), OB_OK, "the address has room again");
+  EQ_INT(w, 1, "the freed worker");
+  /* a worker refused fd 107; then a record never reported closed is
+   * dropped when its number comes back */
+  ob_conns_drop_fd(&t, 107);
+  ob_conns_stats(&t, &st);
+  EQ_INT(st.open, 4, "dropped");
+  EQ_INT(admit(&t, 105, addr4("10.0.0.9"), &w), OB_OK, "number 105 again");
+  ob_conns_stats(&t, &st);
+  EQ_INT(st.open, 4, "the stale record went");
+  EQ_INT(admit(&t, 108, addr6("2001:db8::1"), &w), OB_OK, "its address counts no more");
+  /* deadlines: fds 900+ are not open, shutdown() fails harmlessly */
+  struct ob_conns d;
+  if (OK(ob_conns_init(&d, 2, 100, 100) == OB_OK, "init")) {
+    for (int fd = 900; fd < 904; fd++)
+      (void)admit(&d, fd, addr4("10.0.0.2"), &w);
+    ob_conns_set_deadline(&d, ob_conns_started(&d, 901), 0);    /* replying */
+    ob_conns_set_deadline(&d, ob_conns_started(&d, 902), 200.0); /* later */
+    ob_conns_set_deadline(&d, NULL, 1.0);                        /* no-op */
+    EQ_INT(ob_conns_cut_late(&d, 50.0), 0, "none late yet");
+    EQ_INT(ob_conns_cut_late(&d, 150.0), 2, "two late");
+    EQ_INT(ob_conns_cut_late(&d, 150.0), 0, "each cut once");
+    EQ_INT(ob_conns_cut_late(&d, 250.0), 1, "the later one");
+    ob_conns_stats(&d, &st);
+    EQ_INT(st.cut, 3, "cut total");
+    EQ_INT(st.max_load - st.min_load, 0, "two and two");
+    ob_conns_free(&d);
+  }
+  ob_conns_free(&t);
+}
+
 int main(void)
 {
   test_accept_encoding();
@@ -258,5 +349,6 @@ int main(void)
   test_html_anchors();
   test_metrics();
   test_cache();
+  test_conns();
   return ob_t_done();
 }
