@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <time.h>
 #include <libdeflate.h>
 
 #include "status.h"
@@ -17,11 +18,20 @@
 
 #define OB_GEN_SIZE 96
 
+/* What a file looked like (stat): device, inode, size and times. */
+struct ob_stamp {
+  unsigned long long dev, ino;
+  long long size;
+  struct timespec mtime, ctime;
+};
+
 struct ob_slot {
   ob_xdb *db;             /* NULL until ob_slot_db() succeeds */
   char name[64];          /* CURRENT name of the open index folder */
   unsigned long revision; /* its revision after the last refresh */
   char gen[OB_GEN_SIZE];  /* "<name>:<revision>", the index generation */
+  struct ob_stamp cur, ver; /* CURRENT and the folder's iamglass at the last full check */
+  int stamped;              /* cur and ver are set */
   struct libdeflate_compressor *gz; /* NULL until the first reply is gzipped */
 };
 
@@ -31,7 +41,9 @@ struct ob_slot *ob_slot_get(pthread_key_t key);
 /* pthread key destructor; NULL is a no-op. */
 void ob_slot_free(void *slot);
 
-/* Brings the slot's index up to date: if CURRENT names another folder
+/* Brings the slot's index up to date. When CURRENT and the open folder's
+ * iamglass have the same inode, size and times as at the last full check
+ * nothing changed and nothing is read. Else: if CURRENT names another folder
  * (a --rebuild swapped it) the new one is opened; else the handle is
  * reopened to the latest revision. A failed reopen, or a folder deleted
  * between reading CURRENT and opening it, re-resolves and opens afresh.
