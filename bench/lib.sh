@@ -33,3 +33,24 @@ ob_scratch() {
   pid=""
   trap 'ob_stop "$pid"; rm -rf "$tmp"' EXIT
 }
+
+# ob_wait_idle URL: waits (up to 5 s) until the server's earlier connections
+# are closed. A load test's connections stay open on the server until the
+# requests they had in flight are answered; a run started at once would
+# find them still counted against the per-address limit (256) and have
+# some of its own refused. A server without opsbook_connections_open in
+# /metrics (the raw baselines) returns at once.
+ob_wait_idle() {
+  python3 - "$1" <<'PY'
+import re, sys, time, urllib.request
+for _ in range(50):
+    try:
+        body = urllib.request.urlopen(sys.argv[1] + "/metrics", timeout=2).read().decode()
+    except Exception:
+        break
+    m = re.search(r"^opsbook_connections_open (\d+)$", body, re.M)
+    if not m or int(m.group(1)) <= 1:  # this request's own connection
+        break
+    time.sleep(0.1)
+PY
+}

@@ -79,6 +79,7 @@ wrk_run() { # URL CONNS -> "rps p50 p99 errors"
   # one second of a single query first, on every connection: each server
   # opens its index per worker (ours copies a small one into memory)
   wrk -t2 -c"$2" -d1s "$1/api/search?q=%E6%9C%BA%E6%88%BF" >/dev/null 2>&1 || true
+  ob_wait_idle "$1"
   OB_QUERIES=$root/bench/queries.txt wrk -t2 -c"$2" -d"$DUR" -s "$WORK/search.lua" "$1" 2>>"$LOG" |
     tee -a "$LOG" | sed -n 's/^WRK //p'
 }

@@ -72,6 +72,7 @@ LUA
 # one second of a single query first: workers open the index (and copy a
 # small one into memory) before the measured run
 wrk -t"$WRK_THREADS" -c"$CONNS" -d1s "$URL/api/search?q=%E6%9C%BA%E6%88%BF" >/dev/null 2>&1 || true
+ob_wait_idle "$URL"
 echo "bench: wrk -t$WRK_THREADS -c$CONNS -d$DURATION $URL/api/search (gzip, 10 queries rotating)"
 # CPU time of a server this script started (user + system, from /proc):
 # per request it holds still on a busy or shared machine where req/s and
