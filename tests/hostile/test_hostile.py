@@ -6,7 +6,8 @@ hostile or broken client sends: over-long request lines and headers, a
 10,000-character query, invalid UTF-8 and %00 in query and path, "..",
 %2e%2e and backslash escapes, absurd Content-Length values, bodies over the
 cap (declared and chunked), slowloris (idle and trickling connections),
-more connections than the per-IP limit, HTTP/1.0 and HTTP/0.9, pipelined
+more connections than the per-IP limit, a server out of file descriptors,
+HTTP/1.0 and HTTP/0.9, pipelined
 requests and unknown methods. Each must get the right 4xx or a closed
 connection, a normal search must work after each, and the server's
 resident memory (VmRSS) must stay flat over 2,000 hostile requests.
@@ -387,6 +388,46 @@ def case_per_ip(srv):
     search_ok(srv, "the per-IP limit")
 
 
+def case_out_of_descriptors(a, db, hb, web, lang):
+    """A server out of file descriptors (RLIMIT_NOFILE 64): connections past
+    the limit wait in the listen backlog, the server keeps running, and once
+    the clients let go it serves again."""
+    wrap = [sys.executable, "-c",
+            "import os, resource, sys; resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64)); "
+            "os.execv(sys.argv[1], sys.argv[1:])"]
+    srv = Server(wrap + [a.serve, "--db", db, "--handbook", hb, "--web", web,
+                         "--listen", "127.0.0.1:0", "--threads", "2"] + lang)
+    socks = []
+    try:
+        search_ok(srv, "start-up with 64 descriptors")
+        for _ in range(120):
+            try:
+                socks.append(socket.create_connection(("127.0.0.1", srv.port), timeout=5))
+            except OSError:
+                break
+        time.sleep(0.5)
+        fds = len(os.listdir(f"/proc/{srv.pid}/fd")) if srv.proc.poll() is None else 0
+        print(f"  out of descriptors: {len(socks)} idle connections, the server holds {fds} fds")
+        check(fds >= 60, f"the server ran out of descriptors ({fds} open of 64)")
+        check(srv.proc.poll() is None, "out of descriptors: the server is still running")
+        for s in socks:
+            s.close()
+        socks = []
+        deadline = time.monotonic() + 15
+        st = 0
+        while st != 200 and time.monotonic() < deadline:
+            st = get(srv, "/api/search?q=" + q("机房温度"))[0]
+            if st != 200:
+                time.sleep(0.2)
+        check(st == 200, f"served again once the idle connections closed (status {st})")
+        search_ok(srv, "running out of descriptors")
+    finally:
+        for s in socks:
+            s.close()
+        rc = srv.stop()
+        check(rc == 0, f"the 64-descriptor server stops cleanly: {rc}")
+
+
 TOKEN = "hostile-token"
 TIME_SCALE = 1.0  # seconds a hostile write may hold a worker; 0: not checked
 
@@ -621,6 +662,8 @@ def main():
         search_ok(srv, "2,000 hostile requests")
 
         case_per_ip(srv)
+        if not a.quick:  # valgrind needs descriptors of its own
+            case_out_of_descriptors(a, db, hb, web, lang)
         if writes:
             case_lesson_breaks_search(srv)
         if slow_thread:
