@@ -3,7 +3,7 @@
 
 Scores the engine on the anchor corpus (tests/quality/anchor, the source
 split into clauses, indexed as it is) and the product on the bundled
-handbook, each with the thirty-seven query sets below (2,820 queries):
+handbook, each with the thirty-eight query sets below (2,900 queries):
 
   dev-tune   the first 45 dev queries  (the only ones weights were tuned on)
   dev-hold   the last 45 dev queries   (held out)
@@ -195,6 +195,9 @@ handbook, each with the thirty-seven query sets below (2,820 queries):
   fresh35    80 more, written the same way at the start of session 13
              and scored unread: anchor 0.787 / 0.787, handbook 0.900 /
              0.900 (in the first three: 0.938 and 0.950)
+  fresh36    80 more, written the same way at the end of session 13 and
+             scored unread: anchor 0.875 / 0.875, handbook 0.963 / 0.963
+             (in the first three: 0.938 and 0.988)
 
 Prints S@k / S@1 / S@3 / MRR@10 for each and fails when a figure falls under
 its floor in FLOORS (set just under what is reached; raise as it improves).
@@ -259,6 +262,7 @@ FLOORS = {
     ("anchor", "fresh33"): (0.69, 0.69),
     ("anchor", "fresh34"): (0.75, 0.75),
     ("anchor", "fresh35"): (0.78, 0.78),
+    ("anchor", "fresh36"): (0.87, 0.87),
     # dev-tune S@1 fell 0.867 -> 0.822 when every section got blind-written
     # symptoms in session 3 (the older ones had been written with dev in
     # view); the held-out sets rose, so the floor follows
@@ -304,6 +308,7 @@ FLOORS = {
     ("handbook", "fresh33"): (0.79, 0.79),
     ("handbook", "fresh34"): (0.82, 0.82),
     ("handbook", "fresh35"): (0.89, 0.89),
+    ("handbook", "fresh36"): (0.96, 0.96),
 }
 
 
