@@ -138,14 +138,17 @@ def test_no_cache(a, base, web):
 
 
 def conn_metrics(s):
-    """(open, busiest worker's, least busy worker's) connections from /metrics."""
+    """(open, busiest worker's, least busy worker's) connections from /metrics;
+    -1 for one that is missing."""
     st, _, body = s.get("/metrics")
-    text = body.decode()
-    val = [int(re.search(rf"^{n} (\d+)$", text, re.M).group(1)) if st == 200 and
-           re.search(rf"^{n} (\d+)$", text, re.M) else -1
-           for n in ("opsbook_connections_open", "opsbook_worker_connections_max",
-                     "opsbook_worker_connections_min")]
-    return tuple(val)
+    text = body.decode() if st == 200 else ""
+
+    def value(name):
+        m = re.search(rf"^{name} (\d+)$", text, re.M)
+        return int(m.group(1)) if m else -1
+
+    return tuple(value(n) for n in ("opsbook_connections_open", "opsbook_worker_connections_max",
+                                    "opsbook_worker_connections_min"))
 
 
 def test_balanced(a, base, web):
