@@ -593,6 +593,7 @@ struct rclause {
   double tw; /* BM25 term weight x (k1 + 1) */
   double ub;   /* what it adds to an entry at most (pruning) */
   double rest; /* what the clauses after it add at most (pruning) */
+  double yield; /* ub per posting (pruning: the order clauses run in) */
 };
 
 /* Resolves the clauses that match something, with BM25Weight::init()'s
@@ -802,18 +803,29 @@ ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *work, const ob_mclause 
   const double *kd = work->kd;
 
   /* Pruning (large indexes, o->prune): clauses run from the one that can
-   * add most to the one that can add least. Once the want-th best score
-   * so far beats what every clause left could add together, a document
-   * not yet matched cannot reach the list: the rest is looked up for the
-   * documents that still can (MaxScore, term at a time). The list is the
-   * exhaustive one; the total becomes an estimate. */
+   * add most per posting it reads to the one that can add least. Once the
+   * want-th best score so far beats what every clause left could add
+   * together, a document not yet matched cannot reach the list: the rest
+   * is looked up for the documents that still can (MaxScore, term at a
+   * time). The list is the exhaustive one; the total becomes an estimate.
+   * Any order keeps it exact; by bound alone (MaxScore's order) a long
+   * synonym group or common word with a fair bound ran in full before the
+   * floor was reached: at 20k files this order reads 15 % fewer postings
+   * in full and the match runs 13 % fewer instructions (obbench under
+   * callgrind, docs/performance.md). */
   int prune = o->prune && o->prune->min_docs && N >= o->prune->min_docs && want > 0;
   double left = 0; /* what the clauses not run yet can add at most */
   if (prune) {
-    for (size_t i = 1; i < nrc; i++) { /* insertion sort, stable, by bound descending */
+    for (size_t i = 0; i < nrc; i++) {
+      size_t np = 0;
+      for (size_t k = 0; k < rc[i].nt; k++)
+        np += rc[i].ts[k]->n;
+      rc[i].yield = rc[i].ub / (double)(np + 1);
+    }
+    for (size_t i = 1; i < nrc; i++) { /* insertion sort, stable, by yield descending */
       struct rclause x = rc[i];
       size_t j = i;
-      while (j > 0 && rc[j - 1].ub < x.ub) {
+      while (j > 0 && rc[j - 1].yield < x.yield) {
         rc[j] = rc[j - 1];
         j--;
       }
