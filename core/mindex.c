@@ -473,7 +473,7 @@ static void sift_down(struct ranked *h, size_t n, size_t i)
 
 /* What a search needs per document and per key, kept between searches
  * (allocating a few MB per query cost more than the match: page faults
- * and, across threads, TLB shootdowns). At rest score, hit, mark, wdf,
+ * and, across threads, TLB shootdowns). At rest score, hit, mark, wdf, cbits,
  * groups and seen are zero and keybest is -HUGE_VAL. */
 struct ob_mwork {
   size_t cap, kcap; /* documents, keys */
@@ -483,6 +483,7 @@ struct ob_mwork {
   double kd_k1, kd_b;
   unsigned *wdf, *mark, *groups, *keys, *seen;
   uint32_t *hits, *cand, *touched, *above;
+  uint64_t *cbits; /* a bit per document */
   unsigned char *hit, *pass;
   struct ranked *rk;
 };
@@ -506,6 +507,7 @@ static void work_free_docs(ob_mwork *w)
   free(w->cand);
   free(w->touched);
   free(w->above);
+  free(w->cbits);
   free(w->hit);
   free(w->pass);
   free(w->rk);
@@ -539,6 +541,7 @@ static void work_fit(ob_mwork *w, size_t n, size_t k)
     w->cand = ob_xmalloc(n * sizeof *w->cand);
     w->touched = ob_xmalloc(n * sizeof *w->touched);
     w->above = ob_xmalloc(n * sizeof *w->above);
+    w->cbits = ob_xcalloc(n / 64 + 1, sizeof *w->cbits);
     w->hit = ob_xcalloc(n, 1);
     w->pass = ob_xmalloc(n);
     w->rk = ob_xmalloc(n * sizeof *w->rk);
@@ -729,27 +732,6 @@ static size_t gallop(const uint16_t *lo, size_t n, size_t i, uint16_t x)
       e = mid;
   }
   return a;
-}
-
-/* Sorts v[0..n) (values below limit) ascending: LSD radix, 11 bits a
- * pass; tmp holds n. */
-static void radix_sort(uint32_t *v, size_t n, uint32_t *tmp, size_t limit)
-{
-  uint32_t *src = v, *dst = tmp;
-  for (unsigned shift = 0; shift < 32 && (limit - 1) >> shift; shift += 11) {
-    size_t count[2049] = {0};
-    for (size_t i = 0; i < n; i++)
-      count[((src[i] >> shift) & 2047) + 1]++;
-    for (size_t i = 1; i < 2049; i++)
-      count[i] += count[i - 1];
-    for (size_t i = 0; i < n; i++)
-      dst[count[(src[i] >> shift) & 2047]++] = src[i];
-    uint32_t *t = src;
-    src = dst;
-    dst = t;
-  }
-  if (src != v)
-    memcpy(v, src, n * sizeof *v);
 }
 
 ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *work, const ob_mclause *c, size_t nc,
@@ -980,11 +962,17 @@ ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *work, const ob_mclause 
       continue;
     fl_last = fl;
     if (!narrowed) {
-      /* the candidates, then in doc order */
+      /* the candidates, in doc order: marked in a bit per document,
+       * then read off word by word (cheaper than sorting them) */
+      uint64_t *cbits = work->cbits;
       for (size_t i = 0; i < nh; i++)
         if (score[hits[i]] + slack >= fl)
-          cand[nca++] = hits[i];
-      radix_sort(cand, nca, above, N);
+          cbits[hits[i] >> 6] |= (uint64_t)1 << (hits[i] & 63);
+      for (size_t wi = 0; wi < (N + 63) / 64; wi++) {
+        for (uint64_t word = cbits[wi]; word; word &= word - 1)
+          cand[nca++] = (uint32_t)(wi * 64 + (size_t)__builtin_ctzll(word));
+        cbits[wi] = 0;
+      }
       narrowed = 1;
       or_clauses = ci + 1;
     }
