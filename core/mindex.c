@@ -21,6 +21,8 @@
 #define PAGE_BITS 16
 #define WDF_BIG 255
 #define DENSE 8
+/* hits scored in full for a floor before narrowing (sample_floor()) */
+#define SAMPLE 40
 
 struct bigwdf {
   uint32_t i; /* the posting */
@@ -484,6 +486,7 @@ struct ob_mwork {
   unsigned *wdf, *mark, *groups, *keys, *seen;
   uint32_t *hits, *cand, *touched, *above;
   uint64_t *cbits; /* a bit per document */
+  double *full;    /* sample_floor(): its documents' full scores */
   unsigned char *hit, *pass;
   struct ranked *rk;
 };
@@ -508,6 +511,7 @@ static void work_free_docs(ob_mwork *w)
   free(w->touched);
   free(w->above);
   free(w->cbits);
+  free(w->full);
   free(w->hit);
   free(w->pass);
   free(w->rk);
@@ -542,6 +546,7 @@ static void work_fit(ob_mwork *w, size_t n, size_t k)
     w->touched = ob_xmalloc(n * sizeof *w->touched);
     w->above = ob_xmalloc(n * sizeof *w->above);
     w->cbits = ob_xcalloc(n / 64 + 1, sizeof *w->cbits);
+    w->full = ob_xmalloc(n * sizeof *w->full);
     w->hit = ob_xcalloc(n, 1);
     w->pass = ob_xmalloc(n);
     w->rk = ob_xmalloc(n * sizeof *w->rk);
@@ -734,6 +739,116 @@ static size_t gallop(const uint16_t *lo, size_t n, size_t i, uint16_t x)
   return a;
 }
 
+/* Adds clause r's part to score[d] for the documents docs[0..n) (in doc
+ * order), each looked up in the clause's postings (galloping search; a
+ * dense term: its bits, the posting's place by their rank). */
+static void add_clause(const ob_mindex *m, const struct rclause *r, const uint32_t *docs,
+                       size_t n, const double *kd, double *score)
+{
+  size_t pos[32] = {0};
+  double tw = r->tw;
+  for (size_t i = 0; i < n; i++) {
+    uint32_t d = docs[i];
+    size_t pg = d >> PAGE_BITS;
+    uint16_t low = (uint16_t)(d & 0xffff);
+    unsigned long w = 0;
+    for (size_t k = 0; k < r->nt; k++) {
+      const struct term *t = r->ts[k];
+      if (t->bits) {
+        uint64_t word = t->bits[d >> 6], below = ((uint64_t)1 << (d & 63)) - 1;
+        if (word >> (d & 63) & 1)
+          w += wdf_at(t, t->rank[d >> 6] + (size_t)__builtin_popcountll(word & below));
+        continue;
+      }
+      size_t a, e;
+      page_range(t, pg, &a, &e);
+      if (pos[k] < a)
+        pos[k] = a;
+      pos[k] = gallop(t->lo, e, pos[k], low);
+      if (pos[k] < e && t->lo[pos[k]] == low)
+        w += wdf_at(t, pos[k]);
+    }
+    if (w) {
+      double x = (double)w;
+      if (x > m->dlen[d])
+        x = m->dlen[d]; /* SynonymPostList caps wdf at the length */
+      score[d] += tw * (x / (kd[d] + x));
+    }
+  }
+}
+
+/* Reads off the documents marked in bits[0..nw) in doc order into out,
+ * clearing the bits; returns how many. */
+static size_t take_marked(uint64_t *bits, size_t nw, uint32_t *out)
+{
+  size_t n = 0;
+  for (size_t wi = 0; wi < nw; wi++) {
+    for (uint64_t word = bits[wi]; word; word &= word - 1)
+      out[n++] = (uint32_t)(wi * 64 + (size_t)__builtin_ctzll(word));
+    bits[wi] = 0;
+  }
+  return n;
+}
+
+/* A floor from a few documents scored in full: the SAMPLE best hits so
+ * far, looked up in the clauses not run yet (rest[0..nrest)). Their
+ * want-th best final score, collapsed, is one the want-th hit is sure to
+ * reach; while many clauses are left it is far above the floor of the
+ * partial scores, so the match narrows after fewer clauses run in full.
+ * Uses w's tmp, touched, cbits and full; -HUGE_VAL when it cannot tell. */
+static double sample_floor(const ob_mindex *m, const ob_xsearch_opts *o, ob_mwork *w,
+                           const struct rclause *rest, size_t nrest, const double *kd,
+                           size_t nh, size_t want)
+{
+  const double *score = w->score;
+  const uint32_t *hits = w->hits;
+  double *heap = w->tmp; /* a min-heap of the SAMPLE best scores */
+  size_t hn = 0;
+  for (size_t i = 0; i < nh; i++) {
+    double v = score[hits[i]];
+    size_t j;
+    if (hn < SAMPLE) {
+      for (j = hn++; j > 0 && heap[(j - 1) / 2] > v; j = (j - 1) / 2)
+        heap[j] = heap[(j - 1) / 2];
+    } else if (v > heap[0]) {
+      for (j = 0;;) {
+        size_t l = 2 * j + 1, sm = j;
+        double least = v;
+        if (l < hn && heap[l] < least)
+          sm = l, least = heap[l];
+        if (l + 1 < hn && heap[l + 1] < least)
+          sm = l + 1;
+        if (sm == j)
+          break;
+        heap[j] = heap[sm];
+        j = sm;
+      }
+    } else {
+      continue;
+    }
+    heap[j] = v;
+  }
+  if (hn < SAMPLE)
+    return -HUGE_VAL;
+  /* the documents reaching the heap's least (ties: at most 2 x SAMPLE),
+   * in doc order */
+  double least = heap[0];
+  size_t nmark = 0;
+  for (size_t i = 0; i < nh && nmark < 2 * SAMPLE; i++)
+    if (score[hits[i]] >= least) {
+      w->cbits[hits[i] >> 6] |= (uint64_t)1 << (hits[i] & 63);
+      nmark++;
+    }
+  uint32_t *smp = w->touched; /* free between clauses */
+  size_t ns = take_marked(w->cbits, (m->ndocs + 63) / 64, smp);
+  for (size_t i = 0; i < ns; i++)
+    w->full[smp[i]] = score[smp[i]];
+  /* in the order the match runs them, so the sums are the same doubles */
+  for (size_t j = 0; j < nrest; j++)
+    add_clause(m, &rest[j], smp, ns, kd, w->full);
+  return floor_of(m, o, w->full, smp, ns, want, w->keybest, w->keys, w->tmp);
+}
+
 ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *work, const ob_mclause *c, size_t nc,
                            const ob_mfilter *f, size_t nf, double k1, double b,
                            const ob_xsearch_opts *o, ob_xresults *res, char *err)
@@ -831,44 +946,12 @@ ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *work, const ob_mclause 
   double fl_last = 0; /* narrowed: a score the want-th hit reaches */
   double tried = HUGE_VAL; /* what was left at the last attempt to narrow */
   size_t or_clauses = nrc;  /* the clauses run over every posting */
-  size_t pos[32];
   for (size_t ci = 0; ci < nrc; ci++) {
     const struct rclause *r = &rc[ci];
     double tw = r->tw;
     left = r->rest;
     if (narrowed) {
-      /* the candidates, in doc order, looked up in each term's postings
-       * (a dense term's: its bits, the posting's place by their rank) */
-      for (size_t k = 0; k < r->nt; k++)
-        pos[k] = 0;
-      for (size_t i = 0; i < nca; i++) {
-        uint32_t d = cand[i];
-        size_t pg = d >> PAGE_BITS;
-        uint16_t low = (uint16_t)(d & 0xffff);
-        unsigned long w = 0;
-        for (size_t k = 0; k < r->nt; k++) {
-          const struct term *t = r->ts[k];
-          if (t->bits) {
-            uint64_t word = t->bits[d >> 6], below = ((uint64_t)1 << (d & 63)) - 1;
-            if (word >> (d & 63) & 1)
-              w += wdf_at(t, t->rank[d >> 6] + (size_t)__builtin_popcountll(word & below));
-            continue;
-          }
-          size_t a, e;
-          page_range(t, pg, &a, &e);
-          if (pos[k] < a)
-            pos[k] = a;
-          pos[k] = gallop(t->lo, e, pos[k], low);
-          if (pos[k] < e && t->lo[pos[k]] == low)
-            w += wdf_at(t, pos[k]);
-        }
-        if (w) {
-          double x = (double)w;
-          if (x > m->dlen[d])
-            x = m->dlen[d]; /* SynonymPostList caps wdf at the length */
-          score[d] += tw * (x / (kd[d] + x));
-        }
-      }
+      add_clause(m, r, cand, nca, kd, score);
     } else if (r->nt == 1) {
       const struct term *t = r->ts[0];
       for (size_t pg = 0; pg < m->npages; pg++) {
@@ -924,7 +1007,7 @@ ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *work, const ob_mclause 
         wdf[d] = 0;
       }
     }
-    if (!prune || ci + 1 == nrc || (!narrowed && left > tried * 0.6))
+    if (!prune || ci + 1 == nrc || (!narrowed && left > tried * 0.8))
       continue;
     if (!narrowed)
       tried = left;
@@ -954,9 +1037,13 @@ ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *work, const ob_mclause 
         if (score[hits[i]] > slack)
           above[na++] = hits[i];
     }
-    if (na < want)
-      continue;
-    double fl = floor_of(m, o, score, above, na, want, keybest, keys, tmp);
+    double fl = na >= want ? floor_of(m, o, score, above, na, want, keybest, keys, tmp)
+                           : -HUGE_VAL;
+    if (!narrowed && !(fl > slack) && nh > SAMPLE) {
+      double fs = sample_floor(m, o, work, rc + ci + 1, nrc - ci - 1, kd, nh, want);
+      if (fs > fl)
+        fl = fs;
+    }
     /* strictly above: a tie would be ranked by docid */
     if (!(fl > slack))
       continue;
@@ -968,11 +1055,7 @@ ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *work, const ob_mclause 
       for (size_t i = 0; i < nh; i++)
         if (score[hits[i]] + slack >= fl)
           cbits[hits[i] >> 6] |= (uint64_t)1 << (hits[i] & 63);
-      for (size_t wi = 0; wi < (N + 63) / 64; wi++) {
-        for (uint64_t word = cbits[wi]; word; word &= word - 1)
-          cand[nca++] = (uint32_t)(wi * 64 + (size_t)__builtin_ctzll(word));
-        cbits[wi] = 0;
-      }
+      nca = take_marked(cbits, (N + 63) / 64, cand);
       narrowed = 1;
       or_clauses = ci + 1;
     }
