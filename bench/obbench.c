@@ -2,7 +2,7 @@
  * one request's time the way the server spends it.
  *
  *   obbench --db DIR --queries FILE [--n N] [--rounds R] [--limit 10]
- *           [--exact] [--compare]
+ *           [--exact] [--compare] [--common F] [--pool N]
  *
  * For every query: ob_search_run() as the server calls it (the latency
  * figures p50/p99 and queries/s), then the same work in phases, each
@@ -16,6 +16,8 @@
  * top hits are from the exact ones: the share of the exact top `limit`
  * also in the two-stage top `limit`, how often the first hit is the same,
  * and the mean time of each.
+ * --common and --pool set the two-stage parameters (ob_xprune) in place
+ * of the defaults, for both timing and --compare.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -93,9 +95,10 @@ static int same_hit(const struct ob_hit *a, const struct ob_hit *b)
 }
 
 /* Every query exact and two-stage: how far apart the top hits are. */
-static int compare_runs(ob_xdb *x, const ob_text *t, char **qs, size_t nq, size_t limit)
+static int compare_runs(ob_xdb *x, const ob_text *t, char **qs, size_t nq, size_t limit,
+                        const ob_weights *prw)
 {
-  ob_weights ex = ob_weights_default, pr = ob_weights_default;
+  ob_weights ex = ob_weights_default, pr = *prw;
   ex.prune.min_docs = 0;
   double t_ex = 0, t_pr = 0, overlap = 0;
   size_t same_first = 0, identical = 0, counted = 0;
@@ -241,6 +244,8 @@ int main(int argc, char **argv)
   unsigned long mem_max = 0;
   unsigned long share_max = 0;
   int rounds = 1, exact = 0, compare = 0;
+  double common = 0;
+  unsigned long pool = 0;
   char err[OB_ERR_SIZE], path[4096], line[4096];
   for (int i = 1; i < argc; i += 2) {
     if (!strcmp(argv[i], "--exact")) {
@@ -271,10 +276,14 @@ int main(int argc, char **argv)
       mem_max = strtoul(argv[i + 1], NULL, 10);
     else if (!strcmp(argv[i], "--shared"))
       share_max = strtoul(argv[i + 1], NULL, 10);
+    else if (!strcmp(argv[i], "--common"))
+      common = strtod(argv[i + 1], NULL);
+    else if (!strcmp(argv[i], "--pool"))
+      pool = strtoul(argv[i + 1], NULL, 10);
   }
   if (!db || !qfile || rounds < 1) {
     fprintf(stderr, "usage: obbench --db DIR --queries FILE [--n N] [--rounds R] [--limit L] "
-                    "[--memory N] [--shared N] [--exact] [--compare]\n");
+                    "[--memory N] [--shared N] [--exact] [--compare] [--common F] [--pool N]\n");
     return 2;
   }
   ob_text *t = NULL;
@@ -316,7 +325,11 @@ int main(int argc, char **argv)
   ob_weights wts = ob_weights_default;
   if (exact)
     wts.prune.min_docs = 0;
-  rc = compare ? compare_runs(x, t, qs, nq, limit)
+  if (common > 0)
+    wts.prune.common = common;
+  if (pool)
+    wts.prune.pool = (unsigned)pool;
+  rc = compare ? compare_runs(x, t, qs, nq, limit, &wts)
                : time_runs(x, t, qs, nq, rounds, limit, &wts, t_text);
   for (size_t i = 0; i < nq; i++)
     free(qs[i]);
