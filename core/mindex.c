@@ -418,7 +418,7 @@ unsigned long ob_mindex_termfreq(const ob_mindex *m, const char *s)
  * statistics of a synonym group): OrContext pairs the two smallest
  * estimates first, like a Huffman tree, and each OrPostList estimates
  * l + r - l r / N, rounded. */
-static double or_estimate(double *tf, size_t n, double N)
+double ob_mindex_or_estimate(double *tf, size_t n, double N)
 {
   while (n > 1) {
     size_t a = 0, b = 1; /* the two smallest */
@@ -442,6 +442,16 @@ static double or_estimate(double *tf, size_t n, double N)
     n--;
   }
   return n ? tf[0] : 0;
+}
+
+double ob_mindex_clause_weight(double N, double freq, double scale, double k1)
+{
+  double tw = (N - freq + 0.5) / (freq + 0.5);
+  if (tw < 2)
+    tw = tw * 0.5 + 1;
+  double termweight = log(tw) * scale;
+  termweight *= (1.0 + 1) * 1.0 / (1.0 + 1.0);
+  return termweight * (k1 + 1);
 }
 
 struct ranked {
@@ -624,13 +634,8 @@ static size_t resolve(const ob_mindex *m, const ob_mclause *c, size_t nc, double
     }
     if (!r->nt)
       continue;
-    double freq = c[ci].n == 1 ? tf[0] : or_estimate(tf, r->nt, (double)N);
-    double tw = ((double)N - freq + 0.5) / (freq + 0.5);
-    if (tw < 2)
-      tw = tw * 0.5 + 1;
-    double termweight = log(tw) * c[ci].scale;
-    termweight *= (1.0 + 1) * 1.0 / (1.0 + 1.0);
-    termweight *= (k1 + 1);
+    double freq = c[ci].n == 1 ? tf[0] : ob_mindex_or_estimate(tf, r->nt, (double)N);
+    double termweight = ob_mindex_clause_weight((double)N, freq, c[ci].scale, k1);
     r->tw = termweight;
     /* tw x wdf / (k1 (normlen b + 1 - b) + wdf) grows with the wdf and
      * falls with the length: the largest wdf over the shortest entry
@@ -1090,7 +1095,7 @@ ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *work, const ob_mclause 
       size_t n = 0;
       for (size_t k = 0; k < rc[i].nt && n < 32; k++)
         tf[n++] = (double)rc[i].ts[k]->n;
-      double e = or_estimate(tf, n, (double)N) * u / (double)N;
+      double e = ob_mindex_or_estimate(tf, n, (double)N) * u / (double)N;
       est = est + e - est * e / u;
     }
     total = (size_t)(est * ((double)kept / (double)(nh ? nh : 1)) + 0.5);

@@ -74,6 +74,14 @@ typedef struct ob_mfilter {
   size_t n;
 } ob_mfilter;
 
+/* Xapian 1.4's BM25 for one clause, as the match above uses it: the
+ * term weight times (k1 + 1) of a clause whose terms occur in freq of N
+ * documents (BM25Weight::init(), k3 = 1, wqf 1), and Xapian's estimate of
+ * the term frequency of an OR of terms (a synonym group; tf[0..n) is
+ * overwritten). xap.cc scores stage two of its two-stage match with them. */
+double ob_mindex_clause_weight(double N, double freq, double scale, double k1);
+double ob_mindex_or_estimate(double *tf, size_t n, double N);
+
 /* A search's room per document (a few MB for 100,000 entries), kept
  * between searches by one thread; any index may be searched with it. */
 typedef struct ob_mwork ob_mwork;
