@@ -4,6 +4,7 @@
 #include <xapian.h>
 
 #include "mindex.h"
+#include "wtable.h"
 
 #include <algorithm>
 #include <atomic>
@@ -37,12 +38,26 @@ struct ob_xwriter {
 
 // A copy of a larger index in memory, without its records, made once by
 // the loader thread and shared by every handle on the folder at that
-// revision (see ob_xdb_share in xap.h).
+// revision (see ob_xdb_share in xap.h); past the size of a whole copy,
+// the table of its most common terms' wdf (wtable.h) that the two-stage
+// match scores its second stage with. One of m and wt is set.
 struct shared_copy {
   Xapian::rev rev = 0;
   ob_mindex *m = nullptr;
-  ~shared_copy() { ob_mindex_free(m); }
+  ob_wtable *wt = nullptr;
+  ~shared_copy()
+  {
+    ob_mindex_free(m);
+    ob_wtable_free(wt);
+  }
 };
+
+// The table holds the terms in at least 1/table_share of the entries,
+// the most common first, in at most table_cap bytes: at 490,000 entries,
+// 344 of those 854 terms (50 MB; 0.9 s to make). The cap keeps the
+// server within its 150 MB at 100,000 files (docs/performance.md).
+static const Xapian::doccount table_share = 20;
+static const size_t table_cap = (size_t)48 << 20;
 
 struct ob_xdb {
   Xapian::Database disk; // the index on disk
@@ -340,10 +355,10 @@ struct loader {
   std::mutex mu;
   std::condition_variable work;  // a copy wanted, or stop
   std::condition_variable done;  // a copy made or given up (ob_xdb_share_wait)
-  std::map<std::string, std::shared_ptr<shared_copy>> ready; // the latest per folder
+  std::map<std::string, std::shared_ptr<shared_copy>> ready; // the latest per key
   std::map<std::string, Xapian::rev> asked;  // the latest revision asked for
-  std::map<std::string, unsigned long> wanted; // folder -> at most this many entries
-  std::string making; // the folder being copied, "" when none
+  std::map<std::string, unsigned long> wanted; // key -> at most this many entries
+  std::string making; // the key being made, "" when none
   std::thread th;
   std::atomic<bool> stop{false};
   ~loader()
@@ -357,15 +372,66 @@ struct loader {
       th.join();
   }
   void run();
-  void request(const std::string &path, Xapian::rev rev, unsigned long max,
+  // key: the folder for a whole copy, the folder, a NUL and "table" for
+  // the wdf table (find_shared)
+  void request(const std::string &key, Xapian::rev rev, unsigned long max,
                std::shared_ptr<shared_copy> &out);
 };
 loader g_loader;
 } // namespace
 
+// The wdf table of the index (see shared_copy): every entry's length,
+// then the common terms' postings. NULL if the loader stops.
+static std::shared_ptr<shared_copy> make_table(const Xapian::Database &db,
+                                               const std::atomic<bool> &stop)
+{
+  auto c = std::make_shared<shared_copy>();
+  c->rev = db.get_revision();
+  c->wt = ob_wtable_new(db.get_lastdocid());
+  if (!c->wt)
+    throw std::bad_alloc();
+  size_t seen = 0;
+  for (Xapian::PostingIterator it = db.postlist_begin(""); it != db.postlist_end(""); ++it) {
+    if (++seen % 4096 == 0 && stop.load(std::memory_order_relaxed))
+      return nullptr;
+    ob_wtable_set_length(c->wt, *it, it.get_doclength());
+  }
+  Xapian::doccount n = db.get_doccount();
+  std::vector<std::pair<Xapian::doccount, std::string>> common;
+  for (Xapian::TermIterator t = db.allterms_begin(); t != db.allterms_end(); ++t) {
+    if (++seen % 4096 == 0 && stop.load(std::memory_order_relaxed))
+      return nullptr;
+    Xapian::doccount tf = t.get_termfreq();
+    // (a boolean term, wdf 0 wherever it occurs, weighs nothing)
+    if ((unsigned long long)tf * table_share >= n && db.get_collection_freq(*t))
+      common.emplace_back(tf, *t);
+  }
+  std::sort(common.begin(), common.end(),
+            [](const auto &x, const auto &y) { return x.first > y.first; });
+  std::vector<unsigned> ids, wdfs;
+  for (const auto &ct : common) {
+    if (stop.load(std::memory_order_relaxed))
+      return nullptr;
+    if (ob_wtable_bytes(c->wt) + ob_wtable_cost(c->wt, ct.first) > table_cap)
+      continue; // a rarer term may still fit
+    ids.clear();
+    wdfs.clear();
+    for (Xapian::PostingIterator p = db.postlist_begin(ct.second);
+         p != db.postlist_end(ct.second); ++p) {
+      ids.push_back(*p);
+      wdfs.push_back(p.get_wdf());
+    }
+    if (ob_wtable_add(c->wt, ct.second.data(), ct.second.size(), ids.data(), wdfs.data(),
+                      ids.size()))
+      throw std::bad_alloc(); // the postings come sorted and in range: out of memory
+  }
+  return c;
+}
+
 // Copies the index at path by term: the postings of each term in one
 // piece (ob_mindex_add_postings), lengths and values per document, no
-// records. NULL if it has more than max entries or the loader stops.
+// records; past max entries, makes its wdf table instead (make_table).
+// NULL if the loader stops.
 static std::shared_ptr<shared_copy> make_copy(const std::string &path, unsigned long max,
                                               const std::atomic<bool> &stop)
 {
@@ -375,7 +441,8 @@ static std::shared_ptr<shared_copy> make_copy(const std::string &path, unsigned 
       Xapian::Database db(path);
       if (db.get_doccount() > max) {
         ob_mindex_free(m);
-        return nullptr;
+        m = nullptr; // (a write meanwhile: the catch below frees nothing)
+        return make_table(db, stop);
       }
       auto c = std::make_shared<shared_copy>();
       c->rev = db.get_revision();
@@ -428,10 +495,11 @@ void loader::run()
     work.wait(lk, [this] { return stop || !wanted.empty(); });
     if (stop)
       return;
-    std::string path = wanted.begin()->first;
+    std::string key = wanted.begin()->first;
+    std::string path = key.substr(0, key.find('\0'));
     unsigned long max = wanted.begin()->second;
     wanted.erase(wanted.begin());
-    making = path;
+    making = key;
     lk.unlock();
     std::shared_ptr<shared_copy> c;
     try {
@@ -443,39 +511,39 @@ void loader::run()
     lk.lock();
     making.clear();
     if (c)
-      ready[path] = c;
+      ready[key] = c;
     done.notify_all();
   }
 }
 
-void loader::request(const std::string &path, Xapian::rev rev, unsigned long max,
+void loader::request(const std::string &key, Xapian::rev rev, unsigned long max,
                      std::shared_ptr<shared_copy> &out)
 {
   std::lock_guard<std::mutex> g(mu);
-  auto r = ready.find(path);
+  auto r = ready.find(key);
   if (r != ready.end() && r->second->rev == rev) {
     out = r->second;
     return;
   }
   // a copy of another folder that no handle holds: a rebuild moved on
   for (auto it = ready.begin(); it != ready.end();)
-    if (it->first != path && it->second.use_count() == 1)
+    if (it->first != key && it->second.use_count() == 1)
       it = ready.erase(it);
     else
       ++it;
   // and what was asked for such a folder, unless it is still wanted or
   // being made (the maps stay as small as the folders in use)
   for (auto it = asked.begin(); it != asked.end();)
-    if (it->first != path && !ready.count(it->first) && !wanted.count(it->first) &&
+    if (it->first != key && !ready.count(it->first) && !wanted.count(it->first) &&
         it->first != making)
       it = asked.erase(it);
     else
       ++it;
-  auto a = asked.find(path);
+  auto a = asked.find(key);
   if (a != asked.end() && a->second >= rev)
     return; // being made, or given up at this revision
-  asked[path] = rev;
-  wanted[path] = max;
+  asked[key] = rev;
+  wanted[key] = max;
   if (!th.joinable())
     th = std::thread([this] { run(); });
   work.notify_one();
@@ -494,9 +562,14 @@ static void find_shared(ob_xdb *x)
     return;
   x->big.reset();
   Xapian::doccount n = x->disk.get_doccount();
-  if (x->mem || n <= x->mem_max || n > x->share_max)
+  if (x->mem || n <= x->mem_max)
     return;
-  g_loader.request(x->path, rev, x->share_max, x->big);
+  // a whole copy up to share_max entries, the wdf table past it: each
+  // under a key of its own, so handles sharing with other limits agree
+  if (n <= x->share_max)
+    g_loader.request(x->path, rev, x->share_max, x->big);
+  else
+    g_loader.request(x->path + std::string(1, '\0') + "table", rev, 0, x->big);
 }
 
 extern "C" ob_status ob_xdb_share(ob_xdb *db, unsigned long max_docs, char *err)
@@ -531,18 +604,21 @@ extern "C" size_t ob_xdb_shared_folders(void)
 {
   std::lock_guard<std::mutex> g(g_loader.mu);
   std::set<std::string> all;
+  auto folder = [](const std::string &key) { return key.substr(0, key.find('\0')); };
   for (const auto &r : g_loader.ready)
-    all.insert(r.first);
+    all.insert(folder(r.first));
   for (const auto &a : g_loader.asked)
-    all.insert(a.first);
+    all.insert(folder(a.first));
   for (const auto &w : g_loader.wanted)
-    all.insert(w.first);
+    all.insert(folder(w.first));
   return all.size();
 }
 
 extern "C" size_t ob_xdb_shared_bytes(ob_xdb *db)
 {
-  return db->big ? ob_mindex_bytes(db->big->m) : 0;
+  if (!db->big)
+    return 0;
+  return db->big->m ? ob_mindex_bytes(db->big->m) : ob_wtable_bytes(db->big->wt);
 }
 
 extern "C" int ob_xdb_shared_state(ob_xdb *db)
@@ -552,7 +628,7 @@ extern "C" int ob_xdb_shared_state(ob_xdb *db)
     if (db->big)
       return 2;
     Xapian::doccount n = db->disk.get_doccount();
-    return db->share_max && !db->mem && n > db->mem_max && n <= db->share_max ? 1 : 0;
+    return db->share_max && !db->mem && n > db->mem_max ? 1 : 0;
   } catch (...) {
     return 0;
   }
@@ -567,7 +643,7 @@ extern "C" ob_status ob_xdb_preload(ob_xdb *db, unsigned long max_docs, char *er
   GUARD_END("copy index into memory")
 }
 
-extern "C" int ob_xdb_in_memory(ob_xdb *db) { return db->mem || db->big; }
+extern "C" int ob_xdb_in_memory(ob_xdb *db) { return db->mem || (db->big && db->big->m); }
 
 extern "C" void **ob_xdb_doc_scratch(ob_xdb *db, unsigned docid)
 {
@@ -736,6 +812,53 @@ public:
   std::string get_description() const override { return "DocidList"; }
 };
 
+// Documents with fixed weights as a posting list: stage two's candidates
+// with their full scores, when the wdf table scored them (score_common).
+class Scored : public Xapian::PostingSource {
+  std::vector<std::pair<Xapian::docid, double>> v; // by docid
+  size_t pos = 0;
+  bool started = false;
+  double most = 0;
+
+public:
+  explicit Scored(std::vector<std::pair<Xapian::docid, double>> x) : v(std::move(x))
+  {
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end(),
+                        [](const auto &a, const auto &b) { return a.first == b.first; }),
+            v.end());
+    for (const auto &d : v)
+      most = std::max(most, d.second);
+  }
+  Xapian::doccount get_termfreq_min() const override { return v.size(); }
+  Xapian::doccount get_termfreq_est() const override { return v.size(); }
+  Xapian::doccount get_termfreq_max() const override { return v.size(); }
+  void init(const Xapian::Database &) override
+  {
+    pos = 0;
+    started = false;
+    set_maxweight(most);
+  }
+  void next(double) override
+  {
+    if (started)
+      pos++;
+    started = true;
+  }
+  void skip_to(Xapian::docid did, double) override
+  {
+    started = true;
+    pos = std::lower_bound(v.begin() + pos, v.end(), did,
+                           [](const auto &a, Xapian::docid d) { return a.first < d; }) -
+          v.begin();
+  }
+  bool at_end() const override { return started && pos >= v.size(); }
+  Xapian::docid get_docid() const override { return v[pos].first; }
+  double get_weight() const override { return v[pos].second; }
+  Scored *clone() const override { return new Scored(v); }
+  std::string get_description() const override { return "Scored"; }
+};
+
 // The clauses stage one keeps: those no more common than the threshold,
 // or the 3 rarest when none is. Empty = not worth pruning.
 static std::vector<bool> rare_clauses(const Xapian::Database &db, const ob_xquery *q,
@@ -807,26 +930,100 @@ static void rank(const Xapian::MSet &mset, const ob_xsearch_opts *o,
                      [](const auto &x, const auto &y) { return x.first > y.first; });
 }
 
+// What stage one found: the candidates with their weights over the rare
+// clauses, and which clauses those were.
+struct stage {
+  std::vector<std::pair<Xapian::docid, double>> cand;
+  std::vector<bool> keep;
+};
+
 // The candidates of stage one (see ob_xprune in xap.h), or false when the
 // full query should run as it is.
 static bool stage_one(const Xapian::Database &db, const ob_xquery *q, const ob_xprune *p,
-                      double k1, double b, std::vector<Xapian::docid> &ids)
+                      double k1, double b, stage &out)
 {
   if (!p || !p->min_docs || db.get_doccount() < p->min_docs || q->clauses.empty())
     return false;
-  std::vector<bool> keep = rare_clauses(db, q, p);
-  if (keep.empty())
+  out.keep = rare_clauses(db, q, p);
+  if (out.keep.empty())
     return false;
   Xapian::Enquire enq(db);
-  enq.set_query(build(q, keep));
+  enq.set_query(build(q, out.keep));
   enq.set_weighting_scheme(Xapian::BM25Weight(k1, 0, 1, b, 0.5));
   Xapian::MSet mset = enq.get_mset(0, p->pool);
-  ids.clear();
+  out.cand.clear();
   for (Xapian::MSetIterator it = mset.begin(); it != mset.end(); ++it)
-    ids.push_back(*it);
+    out.cand.emplace_back(*it, it.get_weight());
   // fewer candidates than asked: the rare clauses match too little for
   // the common ones to be left out safely
-  return ids.size() >= p->pool;
+  return out.cand.size() >= p->pool;
+}
+
+// Stage two from the wdf table: adds to each candidate's stage-one weight
+// what the clauses stage one left out give it, as Xapian's BM25 does
+// (BM25Weight::init and get_sumpart with min_normlen 0.5; a synonym's
+// term frequency is its OR estimate and its wdf the sum, capped at the
+// length: mindex.h scores the same way). A term the table does not hold
+// is read from its posting list, skipping to the candidates. Sorts cand
+// by docid.
+static void score_common(const Xapian::Database &db, const ob_wtable *wt, const ob_xquery *q,
+                         const std::vector<bool> &keep, double k1, double b,
+                         std::vector<std::pair<Xapian::docid, double>> &cand)
+{
+  std::sort(cand.begin(), cand.end());
+  size_t nc = cand.size();
+  double N = db.get_doccount();
+  double avlen = db.get_avlength();
+  double len_factor = avlen != 0 ? 1 / avlen : 0;
+  std::vector<double> kd(nc), dlen(nc);
+  for (size_t i = 0; i < nc; i++) {
+    dlen[i] = (double)ob_wtable_length(wt, cand[i].first);
+    double normlen = std::max(dlen[i] * len_factor, 0.5);
+    kd[i] = k1 * (normlen * b + (1 - b));
+  }
+  std::vector<unsigned long> x(nc);
+  std::vector<double> tf;
+  std::vector<const std::string *> present;
+  for (size_t ci = 0; ci < q->clauses.size(); ci++) {
+    if (keep[ci])
+      continue;
+    const clause &c = q->clauses[ci];
+    tf.clear();
+    present.clear();
+    for (const std::string &t : c.terms) {
+      Xapian::doccount f = db.get_termfreq(t);
+      if (f) {
+        tf.push_back((double)f);
+        present.push_back(&t);
+      }
+    }
+    if (present.empty())
+      continue;
+    double freq = c.terms.size() == 1 ? tf[0] : ob_mindex_or_estimate(tf.data(), tf.size(), N);
+    double tw = ob_mindex_clause_weight(N, freq, c.scale, k1);
+    std::fill(x.begin(), x.end(), 0);
+    for (const std::string *t : present) {
+      const ob_wterm *w = ob_wtable_find(wt, t->data(), t->size());
+      if (w) {
+        for (size_t i = 0; i < nc; i++)
+          x[i] += ob_wtable_wdf(w, cand[i].first);
+        continue;
+      }
+      Xapian::PostingIterator p = db.postlist_begin(*t), end = db.postlist_end(*t);
+      for (size_t i = 0; i < nc && p != end; i++) {
+        p.skip_to(cand[i].first);
+        if (p != end && *p == cand[i].first)
+          x[i] += p.get_wdf();
+      }
+    }
+    for (size_t i = 0; i < nc; i++)
+      if (x[i]) {
+        double w = (double)x[i];
+        if (w > dlen[i])
+          w = dlen[i]; // SynonymPostList caps the wdf at the length
+        cand[i].second += tw * (w / (kd[i] + w));
+      }
+  }
 }
 
 // The query in mindex.h's terms, searched in the copy in memory.
@@ -870,7 +1067,7 @@ extern "C" ob_status ob_xdb_search(ob_xdb *db, const ob_xquery *q, const ob_xsea
   } else if (db->share_max) {
     find_shared(db);
     std::shared_ptr<shared_copy> c = db->big;
-    ob_status st = c ? mem_search(db, c->m, q, o, res, err) : OB_EINPUT;
+    ob_status st = c && c->m ? mem_search(db, c->m, q, o, res, err) : OB_EINPUT;
     if (st != OB_OK && st != OB_EINPUT)
       return st;
     if (st == OB_OK) {
@@ -886,6 +1083,8 @@ extern "C" ob_status ob_xdb_search(ob_xdb *db, const ob_xquery *q, const ob_xsea
       }
     }
   }
+  // past a whole copy: the wdf table, when it is of this revision
+  std::shared_ptr<shared_copy> table = db->big && db->big->wt ? db->big : nullptr;
   Xapian::Query query = build(q);
   // with a prior, the best `pool` hits are ranked again before the cut
   size_t want = o->offset + o->limit;
@@ -898,17 +1097,31 @@ extern "C" ob_status ob_xdb_search(ob_xdb *db, const ob_xquery *q, const ob_xsea
       enq.set_weighting_scheme(Xapian::BM25Weight(db->k1, 0, 1, db->b, 0.5));
       if (o->collapse_max)
         enq.set_collapse_key(o->collapse_slot, o->collapse_max);
-      std::vector<Xapian::docid> ids;
+      stage s1;
       Xapian::doccount estimate = 0;
       Xapian::MSet mset;
-      if (stage_one(db->disk, q, o->prune, db->k1, db->b, ids)) {
+      if (stage_one(db->disk, q, o->prune, db->k1, db->b, s1)) {
         // the estimate of the full query costs no matching (no items asked)
         enq.set_query(query);
         estimate = enq.get_mset(0, 0).get_matches_estimated();
-        DocidList cand(std::move(ids));
-        enq.set_query(Xapian::Query(Xapian::Query::OP_FILTER, query, Xapian::Query(&cand)));
-        mset = enq.get_mset((Xapian::doccount)first, (Xapian::doccount)(want - first));
-        res->pruned = 1;
+        if (table && table->rev == db->disk.get_revision()) {
+          // the candidates scored in full from the table, then ranked
+          // and collapsed by Xapian as the full query would be
+          score_common(db->disk, table->wt, q, s1.keep, db->k1, db->b, s1.cand);
+          Scored cand(std::move(s1.cand));
+          enq.set_query(Xapian::Query(&cand));
+          mset = enq.get_mset((Xapian::doccount)first, (Xapian::doccount)(want - first));
+          res->pruned = 2;
+        } else {
+          std::vector<Xapian::docid> ids;
+          for (const auto &d : s1.cand)
+            ids.push_back(d.first);
+          DocidList cand(std::move(ids));
+          enq.set_query(
+              Xapian::Query(Xapian::Query::OP_FILTER, query, Xapian::Query(&cand)));
+          mset = enq.get_mset((Xapian::doccount)first, (Xapian::doccount)(want - first));
+          res->pruned = 1;
+        }
       } else {
         enq.set_query(query);
         mset = enq.get_mset((Xapian::doccount)first, (Xapian::doccount)(want - first));

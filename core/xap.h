@@ -124,7 +124,8 @@ typedef struct ob_xresults {
   unsigned long total; /* estimated number of matches */
   size_t n;
   struct ob_xhit *hits;
-  int pruned; /* 1 = two-stage matching ran (ob_xprune) */
+  int pruned; /* 1 = two-stage matching ran (ob_xprune); 2 = its second stage
+               * scored from the wdf table of a shared index (ob_xdb_share) */
 } ob_xresults;
 
 /* Two-stage matching for large indexes (docs/performance.md). Scoring an

@@ -531,6 +531,77 @@ static void test_loader_forgets(void)
   rm_rf(db);
 }
 
+/* Past the size of a whole shared copy (ob_xdb_share's max_docs below the
+ * index's entries) the loader makes the wdf table of the common terms,
+ * and the two-stage match scores its second stage from it: the same hits,
+ * scores and totals as the second stage run by Xapian, and the exact
+ * scores. A low `common` puts terms outside the table into the common
+ * clauses (read from their posting lists). */
+static void test_table(const char *path)
+{
+  char err[OB_ERR_SIZE];
+  ob_xdb *disk = X, *a = NULL;
+  if (!OK(ob_xdb_open(path, &a, err) == OB_OK && ob_xdb_share(a, 1, err) == OB_OK,
+          "open and share with a table: %s", err))
+    goto out;
+  OK(ob_xdb_share_wait(a, 60), "the table is made");
+  OK(!ob_xdb_in_memory(a) && ob_xdb_shared_state(a) == 2 && ob_xdb_shared_bytes(a) > 1000,
+     "a table, not a copy: in memory %d, state %d, %zu bytes", ob_xdb_in_memory(a),
+     ob_xdb_shared_state(a), ob_xdb_shared_bytes(a));
+  const ob_xprune settings[] = {{1, 0.1, 20}, {1, 0.02, 20}, {1, 0.3, 60}, {1, 0.1, 5}};
+  ob_weights exact = ob_weights_default;
+  exact.prune.min_docs = 0;
+  size_t tabled = 0, narrowed = 0, runs = 0, compared = 0;
+  for (size_t s = 0; s < sizeof settings / sizeof settings[0]; s++) {
+    ob_weights w = ob_weights_default;
+    w.prune = settings[s];
+    for (size_t i = 0; i < NQ; i++) {
+      for (int typed = 0; typed < 2; typed++) {
+        ob_search_result d = {0}, t = {0}, all = {0};
+        const char *type = typed ? "phrase" : NULL;
+        X = disk;
+        int ok = run(QUERIES[i], &w, 10, type, &d) &&
+                 run(QUERIES[i], &exact, OB_LIMIT_MAX, type, &all);
+        X = a;
+        ok = ok && run(QUERIES[i], &w, 10, type, &t);
+        if (OK(ok, "searched: %s", QUERIES[i])) {
+          runs++;
+          if (d.pruned) {
+            narrowed++;
+            tabled += t.pruned == 2;
+            OK(t.pruned == 2, "%s (setting %zu): scored from the table", QUERIES[i], s);
+          }
+          OK(same_scores(&d, &t), "%s (setting %zu, type %s): the hits and scores of Xapian's "
+                                  "second stage", QUERIES[i], s, type ? type : "any");
+          OK(d.total == t.total, "%s: total %lu, Xapian's second stage %lu", QUERIES[i],
+             (unsigned long)t.total, (unsigned long)d.total);
+          for (size_t k = 0; k < t.n; k++) {
+            const struct ob_hit *x = find(&all, &t.hits[k]);
+            if (x) { /* (the exact list is cut at OB_LIMIT_MAX) */
+              compared++;
+              OK(fabs(x->score - t.hits[k].score) < 1e-9 * (1 + fabs(x->score)),
+                 "%s: %s scored %.12f from the table, %.12f exact", QUERIES[i], t.hits[k].id,
+                 t.hits[k].score, x->score);
+            }
+          }
+          for (size_t k = 1; k < t.n; k++)
+            OK(t.hits[k - 1].score >= t.hits[k].score, "%s: ranked at %zu", QUERIES[i], k);
+        }
+        ob_search_result_free(&d);
+        ob_search_result_free(&t);
+        ob_search_result_free(&all);
+      }
+    }
+  }
+  X = disk;
+  OK(tabled == narrowed && narrowed * 3 >= runs,
+     "scored from the table: %zu of the %zu two-stage searches of %zu", tabled, narrowed, runs);
+  OK(compared >= runs * 5, "hits compared with the exact scores: %zu", compared);
+out:
+  X = disk;
+  ob_xdb_close(a);
+}
+
 int main(void)
 {
   char err[OB_ERR_SIZE], db[] = "/tmp/ob-xsearch-XXXXXX", path[4096];
@@ -549,6 +620,7 @@ int main(void)
     test_local_tags();
     test_memory_copy(path);
     test_shared_copy(path);
+    test_table(path);
     test_loader_forgets();
     test_document_terms(r.added);
     ob_xdb_close(X);
