@@ -27,7 +27,7 @@
 const ob_weights ob_weights_default = {
   .uni = 1.0, .bi = 0.8, .word = 0.3, .syn = 1.5, .latin = 2.0,
   .k1 = 1.2, .b = 0.5, .per_doc = 2, .stop = 1, .fault = 0.7,
-  .prune = {.min_docs = 5000, .common = 0.1, .pool = 300},
+  .prune = {.min_docs = 5000, .common = 0.1, .pool = 600, .clauses = 10},
 };
 
 ob_status ob_query_check(const char *q, size_t n, char *err)

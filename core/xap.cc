@@ -859,8 +859,9 @@ public:
   std::string get_description() const override { return "Scored"; }
 };
 
-// The clauses stage one keeps: those no more common than the threshold,
-// or the 3 rarest when none is. Empty = not worth pruning.
+// The clauses stage one keeps: those no more common than the threshold
+// (at most p->clauses of them, the rarest), or the 3 rarest when none is.
+// Empty = not worth pruning.
 static std::vector<bool> rare_clauses(const Xapian::Database &db, const ob_xquery *q,
                                       const ob_xprune *p)
 {
@@ -879,8 +880,19 @@ static std::vector<bool> rare_clauses(const Xapian::Database &db, const ob_xquer
       kept++;
     }
   }
-  if (kept == n)
+  if (kept == n && (!p->clauses || kept <= p->clauses))
     return {}; // every clause is rare: the full query is cheap already
+  if (p->clauses && kept > p->clauses) {
+    // a long query: its rarest clauses pick the candidates, the others
+    // are scored on them in stage two (cheaper per posting they read)
+    std::vector<std::pair<Xapian::doccount, size_t>> rare;
+    for (size_t i = 0; i < n; i++)
+      if (keep[i])
+        rare.push_back(df[i]);
+    std::sort(rare.begin(), rare.end());
+    for (size_t i = p->clauses; i < rare.size(); i++)
+      keep[rare[i].second] = false;
+  }
   if (kept == 0) {
     std::sort(df.begin(), df.end());
     for (size_t i = 0; i < n && i < 3; i++)

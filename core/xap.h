@@ -136,8 +136,8 @@ typedef struct ob_xresults {
  * OR of every query character walks posting lists as long as the index;
  * instead, when the index holds at least min_docs documents, stage one
  * ranks by the clauses whose terms occur in at most common x the documents
- * (the 3 rarest clauses when none is that rare) and keeps its best pool
- * documents; stage two scores the full query on those documents only, with
+ * (the 3 rarest clauses when none is that rare; of a long query's, the
+ * `clauses` rarest) and keeps its best pool documents; stage two scores the full query on those documents only, with
  * the same collection statistics, so a candidate's score is exactly its
  * score in the full query. A document that matches only common terms is
  * missed, which is why the result is approximate: bench/obbench --compare
@@ -146,6 +146,7 @@ typedef struct ob_xprune {
   unsigned long min_docs; /* 0 = always exact */
   double common;          /* fraction of the documents */
   unsigned pool;          /* stage-one candidates */
+  unsigned clauses;       /* stage one's clauses at most (0 = every rare one) */
 } ob_xprune;
 
 /* A score factor for the documents whose collapse value (the value in

@@ -178,7 +178,7 @@ static int same_hits(const ob_xresults *a, const ob_xresults *b)
 static void test_pruning(ob_mindex *m, ob_mwork *w, size_t nq, const char *what)
 {
   char err[OB_ERR_SIZE];
-  ob_xprune prune = {1, 0.1, 300};
+  ob_xprune prune = {1, 0.1, 300, 0};
   ob_xprior prior = {"fault:", 0.7, 30};
   size_t pruned = 0, compared = 0;
   seed = 7;

@@ -67,9 +67,9 @@ static void test_two_stage(void)
   exact.prune.min_docs = 0;
   /* a pool larger than the index: stage one cannot fill it, so the full
    * query runs and the lists are the exact ones */
-  wide.prune = (ob_xprune){1, 0.05, 100000};
+  wide.prune = (ob_xprune){1, 0.05, 100000, 0};
   /* a small pool: pruning really happens */
-  narrow.prune = (ob_xprune){1, 0.1, 20};
+  narrow.prune = (ob_xprune){1, 0.1, 20, 0};
   size_t compared = 0, top1 = 0, pruned = 0;
   for (size_t i = 0; i < NQ; i++) {
     ob_search_result e, w, n, all;
@@ -548,7 +548,8 @@ static void test_table(const char *path)
   OK(!ob_xdb_in_memory(a) && ob_xdb_shared_state(a) == 2 && ob_xdb_shared_bytes(a) > 1000,
      "a table, not a copy: in memory %d, state %d, %zu bytes", ob_xdb_in_memory(a),
      ob_xdb_shared_state(a), ob_xdb_shared_bytes(a));
-  const ob_xprune settings[] = {{1, 0.1, 20}, {1, 0.02, 20}, {1, 0.3, 60}, {1, 0.1, 5}};
+  const ob_xprune settings[] = {{1, 0.1, 20, 0}, {1, 0.02, 20, 0}, {1, 0.3, 60, 0},
+                                {1, 0.1, 5, 0},  {1, 0.3, 5, 3},   {1, 1, 5, 4}};
   ob_weights exact = ob_weights_default;
   exact.prune.min_docs = 0;
   size_t tabled = 0, narrowed = 0, runs = 0, compared = 0;
