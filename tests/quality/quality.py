@@ -3,7 +3,7 @@
 
 Scores the engine on the anchor corpus (tests/quality/anchor, the source
 split into clauses, indexed as it is) and the product on the bundled
-handbook, each with the forty query sets below (3,060 queries):
+handbook, each with the forty-one query sets below (3,140 queries):
 
   dev-tune   the first 45 dev queries  (the only ones weights were tuned on)
   dev-hold   the last 45 dev queries   (held out)
@@ -205,6 +205,10 @@ handbook, each with the forty query sets below (3,060 queries):
              its two matcher changes, which keep every list as it was)
              and scored unread: anchor 0.662 / 0.662, handbook 0.925 /
              0.925 (in the first three: 0.850 and 0.950)
+  fresh39    80 more, written the same way in session 15 (whose changes
+             keep every list of these corpora: they are matched exactly)
+             and scored unread: anchor 0.838 / 0.838, handbook 0.950 /
+             0.950 (in the first three: 0.950 and 0.975)
 
 Prints S@k / S@1 / S@3 / MRR@10 for each and fails when a figure falls under
 its floor in FLOORS (set just under what is reached; raise as it improves).
@@ -272,6 +276,7 @@ FLOORS = {
     ("anchor", "fresh36"): (0.87, 0.87),
     ("anchor", "fresh37"): (0.62, 0.62),
     ("anchor", "fresh38"): (0.65, 0.65),
+    ("anchor", "fresh39"): (0.83, 0.83),
     # dev-tune S@1 fell 0.867 -> 0.822 when every section got blind-written
     # symptoms in session 3 (the older ones had been written with dev in
     # view); the held-out sets rose, so the floor follows
@@ -320,6 +325,7 @@ FLOORS = {
     ("handbook", "fresh36"): (0.96, 0.96),
     ("handbook", "fresh37"): (0.84, 0.84),
     ("handbook", "fresh38"): (0.92, 0.92),
+    ("handbook", "fresh39"): (0.94, 0.94),
 }
 
 
