@@ -525,6 +525,11 @@ void loader::request(const std::string &key, Xapian::rev rev, unsigned long max,
     out = r->second;
     return;
   }
+  // an older revision's: the handles that still hold it let it go when
+  // they move on (find_shared), so the old and the new one are not both
+  // kept while the new one is made
+  if (r != ready.end() && r->second->rev < rev)
+    ready.erase(r);
   // a copy of another folder that no handle holds: a rebuild moved on
   for (auto it = ready.begin(); it != ready.end();)
     if (it->first != key && it->second.use_count() == 1)
@@ -774,46 +779,9 @@ static Xapian::Query build(const ob_xquery *q, const std::vector<bool> &keep = {
   return query;
 }
 
-// A fixed, sorted list of docids as a posting list: stage two filters the
-// full query by the candidates of stage one.
-class DocidList : public Xapian::PostingSource {
-  std::vector<Xapian::docid> ids;
-  size_t pos = 0;
-  bool started = false;
-
-public:
-  explicit DocidList(std::vector<Xapian::docid> v) : ids(std::move(v))
-  {
-    std::sort(ids.begin(), ids.end());
-    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  }
-  Xapian::doccount get_termfreq_min() const override { return ids.size(); }
-  Xapian::doccount get_termfreq_est() const override { return ids.size(); }
-  Xapian::doccount get_termfreq_max() const override { return ids.size(); }
-  void init(const Xapian::Database &) override
-  {
-    pos = 0;
-    started = false;
-  }
-  void next(double) override
-  {
-    if (started)
-      pos++;
-    started = true;
-  }
-  void skip_to(Xapian::docid did, double) override
-  {
-    started = true;
-    pos = std::lower_bound(ids.begin() + pos, ids.end(), did) - ids.begin();
-  }
-  bool at_end() const override { return started && pos >= ids.size(); }
-  Xapian::docid get_docid() const override { return ids[pos]; }
-  DocidList *clone() const override { return new DocidList(ids); }
-  std::string get_description() const override { return "DocidList"; }
-};
-
-// Documents with fixed weights as a posting list: stage two's candidates
-// with their full scores, when the wdf table scored them (score_common).
+// Documents with fixed weights as a posting list: stage two's candidates,
+// with their full scores when the wdf table scored them (score_common),
+// or all 0 to filter the full query by them.
 class Scored : public Xapian::PostingSource {
   std::vector<std::pair<Xapian::docid, double>> v; // by docid
   size_t pos = 0;
@@ -1125,10 +1093,9 @@ extern "C" ob_status ob_xdb_search(ob_xdb *db, const ob_xquery *q, const ob_xsea
           mset = enq.get_mset((Xapian::doccount)first, (Xapian::doccount)(want - first));
           res->pruned = 2;
         } else {
-          std::vector<Xapian::docid> ids;
-          for (const auto &d : s1.cand)
-            ids.push_back(d.first);
-          DocidList cand(std::move(ids));
+          for (auto &d : s1.cand)
+            d.second = 0;
+          Scored cand(std::move(s1.cand));
           enq.set_query(
               Xapian::Query(Xapian::Query::OP_FILTER, query, Xapian::Query(&cand)));
           mset = enq.get_mset((Xapian::doccount)first, (Xapian::doccount)(want - first));
