@@ -531,6 +531,28 @@ static void test_loader_forgets(void)
   rm_rf(db);
 }
 
+/* The best hit of 犇 OR 的 in db (prune NULL: exact), its score and docid;
+ * *pruned as ob_xresults says. -1 when the search fails or finds nothing. */
+static double probe_score(ob_xdb *db, const ob_xprune *prune, unsigned *docid, int *pruned)
+{
+  char err[OB_ERR_SIZE];
+  const char *rare = "犇", *common = "的";
+  ob_xquery *q = ob_xquery_new();
+  ob_xquery_add(q, &rare, 1, 1.0);
+  ob_xquery_add(q, &common, 1, 1.0);
+  ob_xsearch_opts o = {0, 10, 0, 0, prune, NULL};
+  ob_xresults r;
+  double s = -1;
+  if (ob_xdb_search(db, q, &o, &r, err) == OB_OK && r.n) {
+    s = r.hits[0].score;
+    *docid = r.hits[0].docid;
+    *pruned = r.pruned;
+  }
+  ob_xresults_free(&r);
+  ob_xquery_free(q);
+  return s;
+}
+
 /* Past the size of a whole shared copy (ob_xdb_share's max_docs below the
  * index's entries) the loader makes the wdf table of the common terms,
  * and the two-stage match scores its second stage from it: the same hits,
@@ -598,6 +620,42 @@ static void test_table(const char *path)
   OK(tabled == narrowed && narrowed * 3 >= runs,
      "scored from the table: %zu of the %zu two-stage searches of %zu", tabled, narrowed, runs);
   OK(compared >= runs * 5, "hits compared with the exact scores: %zu", compared);
+
+  /* a write: a new entry, the only one with 犇, and 的 (a common term,
+   * scored in stage two) three times. Until the table of the new
+   * revision is made stage two runs in Xapian, then from that table;
+   * either way the entry's score is its exact one */
+  {
+    const ob_xprune one = {1, 0.01, 1, 0};
+    ob_xwriter *w = NULL;
+    ob_xdoc *doc = ob_xdoc_new();
+    ob_xdoc_add_term(doc, "Qxsearch-table-probe", 20, 1);
+    ob_xdoc_add_term(doc, "犇", strlen("犇"), 1);
+    ob_xdoc_add_term(doc, "的", strlen("的"), 3);
+    int changed = 0, p1 = 0, p2 = 0, pe = 0;
+    unsigned d1 = 0, d2 = 0, de = 0;
+    if (OK(ob_xwriter_open(path, &w, err) == OB_OK, "writer: %s", err)) {
+      OK(ob_xwriter_add(w, doc, err) == OB_OK && ob_xwriter_commit(w, err) == OB_OK,
+         "write: %s", err);
+      ob_xwriter_close(w);
+    }
+    ob_xdoc_free(doc);
+    OK(ob_xdb_reopen(a, &changed, err) == OB_OK && changed, "reopen: %s", err);
+    double s1 = probe_score(a, &one, &d1, &p1);
+    OK(ob_xdb_share_wait(a, 60) && ob_xdb_shared_state(a) == 2, "the new revision's table");
+    double s2 = probe_score(a, &one, &d2, &p2);
+    double se = probe_score(a, NULL, &de, &pe);
+    OK(p1 >= 1 && p2 == 2 && pe == 0, "two-stage before (%d) and after (%d) the table", p1, p2);
+    OK(d1 == de && d2 == de && se > 0, "the new entry first: %u, %u, %u", d1, d2, de);
+    OK(fabs(s1 - se) < 1e-9 * (1 + se) && fabs(s2 - se) < 1e-9 * (1 + se),
+       "its score %.12f before the table, %.12f after, %.12f exact", s1, s2, se);
+    if (OK(ob_xwriter_open(path, &w, err) == OB_OK, "writer: %s", err)) {
+      OK(ob_xwriter_delete(w, "Qxsearch-table-probe", err) == OB_OK &&
+             ob_xwriter_commit(w, err) == OB_OK,
+         "remove the probe: %s", err);
+      ob_xwriter_close(w);
+    }
+  }
 out:
   X = disk;
   ob_xdb_close(a);
