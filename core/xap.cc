@@ -11,6 +11,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdint>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -381,10 +382,14 @@ loader g_loader;
 } // namespace
 
 // The wdf table of the index (see shared_copy): every entry's length,
-// then the common terms' postings. NULL if the loader stops.
+// then the common terms' postings. NULL if the loader stops, or when no
+// term would fit (the lengths alone take 4 bytes a docid: past ≈ 6 M
+// docids, half the cap).
 static std::shared_ptr<shared_copy> make_table(const Xapian::Database &db,
                                                const std::atomic<bool> &stop)
 {
+  if (((size_t)db.get_lastdocid() + 1) * sizeof(uint32_t) > table_cap / 2)
+    return nullptr;
   auto c = std::make_shared<shared_copy>();
   c->rev = db.get_revision();
   c->wt = ob_wtable_new(db.get_lastdocid());
@@ -425,7 +430,7 @@ static std::shared_ptr<shared_copy> make_table(const Xapian::Database &db,
                       ids.size()))
       throw std::bad_alloc(); // the postings come sorted and in range: out of memory
   }
-  return c;
+  return ob_wtable_terms(c->wt) ? c : nullptr;
 }
 
 // Copies the index at path by term: the postings of each term in one

@@ -74,9 +74,9 @@ ob_status ob_xdb_preload(ob_xdb *db, unsigned long max_docs, char *err) OB_WUR;
  * (≈ 1.2–1.8 s per 100,000 entries), the handle searches with Xapian; after a
  * write moves the index, again until the new copy is made. An index with
  * more than max_docs entries gets, the same way, the wdf table of its
- * most common terms (wtable.h, 48 MiB at most) that the second stage of
- * two-stage matching (ob_xprune) is scored from; the "copy" below is that
- * table then (ob_xdb_in_memory stays 0). */
+ * most common terms (wtable.h, 48 MiB at most; none past ≈ 6 M docids)
+ * that the second stage of two-stage matching (ob_xprune) is scored from;
+ * the "copy" below is that table then (ob_xdb_in_memory stays 0). */
 ob_status ob_xdb_share(ob_xdb *db, unsigned long max_docs, char *err) OB_WUR;
 /* Waits up to seconds for the shared copy of db's revision; 1 = ready. */
 int ob_xdb_share_wait(ob_xdb *db, double seconds);
