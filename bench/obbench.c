@@ -301,8 +301,9 @@ int main(int argc, char **argv)
     return 1;
   }
   if (share_max && ob_xdb_share_wait(x, 600))
-    printf("obbench: %lu entries shared in memory (%.1f MB) after %.0f ms\n",
-           ob_xdb_doc_count(x), (double)ob_xdb_shared_bytes(x) / 1e6, now_ms() - t1);
+    printf("obbench: %lu entries %s (%.1f MB) after %.0f ms\n", ob_xdb_doc_count(x),
+           ob_xdb_in_memory(x) ? "shared in memory" : "searched with the common terms' table",
+           (double)ob_xdb_shared_bytes(x) / 1e6, now_ms() - t1);
   else if (ob_xdb_in_memory(x))
     printf("obbench: %lu entries copied into memory in %.0f ms\n", ob_xdb_doc_count(x),
            now_ms() - t1);
