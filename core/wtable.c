@@ -173,19 +173,19 @@ int ob_wtable_add(ob_wtable *t, const char *s, size_t len, const unsigned *docid
   w->hash = h;
   w->n = n;
   w->nwords = t->nwords;
+  size_t nbig = 0;
+  for (size_t i = 0; i < n; i++)
+    nbig += wdf[i] >= NIB_BIG;
+  if (nbig && !(w->big = malloc(nbig * sizeof *w->big))) {
+    term_free(w);
+    return -1;
+  }
   for (size_t i = 0; i < n; i++) {
     w->bits[docids[i] >> 6] |= (uint64_t)1 << (docids[i] & 63);
     unsigned v = wdf[i] >= NIB_BIG ? NIB_BIG : wdf[i];
     w->nib[i >> 1] |= (uint8_t)(v << ((i & 1) * 4));
-    if (v == NIB_BIG) {
-      struct bigwdf *b = realloc(w->big, (w->nbig + 1) * sizeof *b);
-      if (!b) {
-        term_free(w);
-        return -1;
-      }
-      w->big = b;
+    if (v == NIB_BIG)
       w->big[w->nbig++] = (struct bigwdf){(uint32_t)i, wdf[i]};
-    }
   }
   uint32_t r = 0;
   for (size_t i = 0; i < t->nwords; i++) {

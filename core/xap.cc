@@ -834,19 +834,23 @@ public:
 
 // The clauses stage one keeps: those no more common than the threshold
 // (at most p->clauses of them, the rarest), or the 3 rarest when none is.
-// Empty = not worth pruning.
+// Empty = not worth pruning. tf gets every term's frequency, clause by
+// clause (stage two reuses them).
 static std::vector<bool> rare_clauses(const Xapian::Database &db, const ob_xquery *q,
-                                      const ob_xprune *p)
+                                      const ob_xprune *p, std::vector<Xapian::doccount> &tf)
 {
   size_t n = q->clauses.size();
   std::vector<bool> keep(n, false);
   std::vector<std::pair<Xapian::doccount, size_t>> df(n);
   double limit = p->common * db.get_doccount();
   size_t kept = 0;
+  tf.clear();
   for (size_t i = 0; i < n; i++) {
     Xapian::doccount f = 0;
-    for (const std::string &t : q->clauses[i].terms)
-      f += db.get_termfreq(t);
+    for (const std::string &t : q->clauses[i].terms) {
+      tf.push_back(db.get_termfreq(t));
+      f += tf.back();
+    }
     df[i] = {f, i};
     if (f <= limit) {
       keep[i] = true;
@@ -916,10 +920,12 @@ static void rank(const Xapian::MSet &mset, const ob_xsearch_opts *o,
 }
 
 // What stage one found: the candidates with their weights over the rare
-// clauses, and which clauses those were.
+// clauses, which clauses those were, and the term frequency of every
+// term of every clause, in order.
 struct stage {
   std::vector<std::pair<Xapian::docid, double>> cand;
   std::vector<bool> keep;
+  std::vector<Xapian::doccount> tf;
 };
 
 // The candidates of stage one (see ob_xprune in xap.h), or false when the
@@ -929,7 +935,7 @@ static bool stage_one(const Xapian::Database &db, const ob_xquery *q, const ob_x
 {
   if (!p || !p->min_docs || db.get_doccount() < p->min_docs || q->clauses.empty())
     return false;
-  out.keep = rare_clauses(db, q, p);
+  out.keep = rare_clauses(db, q, p, out.tf);
   if (out.keep.empty())
     return false;
   Xapian::Enquire enq(db);
@@ -949,12 +955,12 @@ static bool stage_one(const Xapian::Database &db, const ob_xquery *q, const ob_x
 // (BM25Weight::init and get_sumpart with min_normlen 0.5; a synonym's
 // term frequency is its OR estimate and its wdf the sum, capped at the
 // length: mindex.h scores the same way). A term the table does not hold
-// is read from its posting list, skipping to the candidates. Sorts cand
-// by docid.
+// is read from its posting list, skipping to the candidates. Sorts the
+// candidates by docid.
 static void score_common(const Xapian::Database &db, const ob_wtable *wt, const ob_xquery *q,
-                         const std::vector<bool> &keep, double k1, double b,
-                         std::vector<std::pair<Xapian::docid, double>> &cand)
+                         stage &s1, double k1, double b)
 {
+  std::vector<std::pair<Xapian::docid, double>> &cand = s1.cand;
   std::sort(cand.begin(), cand.end());
   size_t nc = cand.size();
   double N = db.get_doccount();
@@ -969,14 +975,18 @@ static void score_common(const Xapian::Database &db, const ob_wtable *wt, const 
   std::vector<unsigned long> x(nc);
   std::vector<double> tf;
   std::vector<const std::string *> present;
+  size_t ti = 0; // into s1.tf
   for (size_t ci = 0; ci < q->clauses.size(); ci++) {
-    if (keep[ci])
-      continue;
     const clause &c = q->clauses[ci];
+    size_t first = ti;
+    ti += c.terms.size();
+    if (s1.keep[ci])
+      continue;
     tf.clear();
     present.clear();
-    for (const std::string &t : c.terms) {
-      Xapian::doccount f = db.get_termfreq(t);
+    for (size_t k = 0; k < c.terms.size(); k++) {
+      const std::string &t = c.terms[k];
+      Xapian::doccount f = s1.tf[first + k];
       if (f) {
         tf.push_back((double)f);
         present.push_back(&t);
@@ -1092,7 +1102,7 @@ extern "C" ob_status ob_xdb_search(ob_xdb *db, const ob_xquery *q, const ob_xsea
         if (table && table->rev == db->disk.get_revision()) {
           // the candidates scored in full from the table, then ranked
           // and collapsed by Xapian as the full query would be
-          score_common(db->disk, table->wt, q, s1.keep, db->k1, db->b, s1.cand);
+          score_common(db->disk, table->wt, q, s1, db->k1, db->b);
           Scored cand(std::move(s1.cand));
           enq.set_query(Xapian::Query(&cand));
           mset = enq.get_mset((Xapian::doccount)first, (Xapian::doccount)(want - first));
