@@ -100,7 +100,7 @@ static int compare_runs(ob_xdb *x, const ob_text *t, char **qs, size_t nq, size_
 {
   ob_weights ex = ob_weights_default, pr = *prw;
   ex.prune.min_docs = 0;
-  double t_ex = 0, t_pr = 0, overlap = 0;
+  double t_ex = 0, t_pr = 0, overlap = 0, tot_err = 0, tot_worst = 1;
   size_t same_first = 0, identical = 0, counted = 0;
   char err[OB_ERR_SIZE];
   for (size_t i = 0; i < nq; i++) {
@@ -135,15 +135,22 @@ static int compare_runs(ob_xdb *x, const ob_text *t, char **qs, size_t nq, size_
         ident = same_hit(&a.hits[j], &b.hits[j]);
       identical += ident;
       counted++;
+      /* the estimated total against the exact one, as a factor >= 1 */
+      double f = b.total > a.total ? (double)b.total / (double)a.total
+                                   : (double)a.total / (double)(b.total ? b.total : 1);
+      tot_err += f;
+      if (f > tot_worst)
+        tot_worst = f;
     }
     ob_search_result_free(&a);
     ob_search_result_free(&b);
   }
   double n = counted ? (double)counted : 1;
   printf("obbench --compare: %zu queries with hits; top-%zu overlap %.3f, same first hit "
-         "%.3f, identical list %.3f; mean ms exact %.3f, two-stage %.3f\n",
+         "%.3f, identical list %.3f; mean ms exact %.3f, two-stage %.3f; estimated total "
+         "off by x%.2f on average, x%.2f at worst\n",
          counted, limit, overlap / n, same_first / n, identical / n, t_ex / (double)(nq ? nq : 1),
-         t_pr / (double)(nq ? nq : 1));
+         t_pr / (double)(nq ? nq : 1), tot_err / n, tot_worst);
   return 0;
 }
 

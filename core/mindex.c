@@ -497,6 +497,11 @@ struct ob_mwork {
   uint32_t *hits, *cand, *touched, *above;
   uint64_t *cbits; /* a bit per document */
   double *full;    /* sample_floor(): its documents' full scores */
+  /* per key: the prior's factor (kf_prefix, kf_factor) over index kf_serial */
+  double *kfac;
+  unsigned long long kf_serial;
+  double kf_factor;
+  char kf_prefix[64];
   unsigned char *hit, *pass;
   struct ranked *rk;
 };
@@ -535,6 +540,7 @@ void ob_mwork_free(ob_mwork *w)
   free(w->keybest);
   free(w->keys);
   free(w->seen);
+  free(w->kfac);
   free(w);
 }
 
@@ -566,6 +572,9 @@ static void work_fit(ob_mwork *w, size_t n, size_t k)
     free(w->keybest);
     free(w->keys);
     free(w->seen);
+    free(w->kfac);
+    w->kfac = ob_xmalloc(k * sizeof *w->kfac);
+    w->kf_serial = 0;
     w->keybest = ob_xmalloc(k * sizeof *w->keybest);
     for (size_t i = 0; i < k; i++)
       w->keybest[i] = -HUGE_VAL;
@@ -695,11 +704,12 @@ static double kth_largest(double *v, size_t n, size_t k)
 /* A score the want-th hit of the collapsed ranking of docs[0..n) is sure
  * to reach: the want-th largest of the best score of each collapse key
  * (a key keeps at least its best document) and of the uncollapsed
- * documents' scores. -HUGE_VAL when there are fewer than want of them.
- * keybest (nkeys, all -HUGE_VAL) is left as it was found. */
+ * documents' scores; with kfac, of the keys' best scores times their
+ * factor (the prior's ranking). -HUGE_VAL when there are fewer than want
+ * of them. keybest (nkeys, all -HUGE_VAL) is left as it was found. */
 static double floor_of(const ob_mindex *m, const ob_xsearch_opts *o, const double *score,
                        const uint32_t *docs, size_t n, size_t want, double *keybest,
-                       unsigned *keys, double *tmp)
+                       unsigned *keys, double *tmp, const double *kfac)
 {
   size_t nv = 0, nk = 0;
   for (size_t i = 0; i < n; i++) {
@@ -715,7 +725,7 @@ static double floor_of(const ob_mindex *m, const ob_xsearch_opts *o, const doubl
     }
   }
   for (size_t i = 0; i < nk; i++) {
-    tmp[nv++] = keybest[keys[i]];
+    tmp[nv++] = kfac ? keybest[keys[i]] * kfac[keys[i]] : keybest[keys[i]];
     keybest[keys[i]] = -HUGE_VAL;
   }
   if (want == 0 || nv < want)
@@ -803,7 +813,7 @@ static size_t take_marked(uint64_t *bits, size_t nw, uint32_t *out)
  * Uses w's tmp, touched, cbits and full; -HUGE_VAL when it cannot tell. */
 static double sample_floor(const ob_mindex *m, const ob_xsearch_opts *o, ob_mwork *w,
                            const struct rclause *rest, size_t nrest, const double *kd,
-                           size_t nh, size_t want)
+                           size_t nh, size_t want, const double *kfac)
 {
   const double *score = w->score;
   const uint32_t *hits = w->hits;
@@ -851,14 +861,34 @@ static double sample_floor(const ob_mindex *m, const ob_xsearch_opts *o, ob_mwor
   /* in the order the match runs them, so the sums are the same doubles */
   for (size_t j = 0; j < nrest; j++)
     add_clause(m, &rest[j], smp, ns, kd, w->full);
-  return floor_of(m, o, w->full, smp, ns, want, w->keybest, w->keys, w->tmp);
+  return floor_of(m, o, w->full, smp, ns, want, w->keybest, w->keys, w->tmp, kfac);
 }
 
-ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *work, const ob_mclause *c, size_t nc,
-                           const ob_mfilter *f, size_t nf, double k1, double b,
-                           const ob_xsearch_opts *o, ob_xresults *res, char *err)
+/* The prior's factor per key, for index m (cached in w); NULL when the
+ * prefix is too long to cache. */
+static const double *key_factors(const ob_mindex *m, ob_mwork *w, const ob_xprior *p)
 {
-  ob_mwork *own = NULL;
+  size_t plen = strlen(p->prefix);
+  if (plen >= sizeof w->kf_prefix)
+    return NULL;
+  if (w->kf_serial != m->serial || w->kf_factor != p->factor || strcmp(w->kf_prefix, p->prefix)) {
+    for (size_t i = 0; i < m->nkeys; i++)
+      w->kfac[i] = strncmp(m->keys[i], p->prefix, plen) == 0 ? p->factor : 1.0;
+    memcpy(w->kf_prefix, p->prefix, plen + 1);
+    w->kf_factor = p->factor;
+    w->kf_serial = m->serial;
+  }
+  return w->kfac;
+}
+
+/* ob_mindex_search(); with adjust, a prior's floors are taken from the
+ * adjusted scores, and *redo set when the pool cannot be told from what
+ * was kept (the caller then searches again without adjust). */
+static ob_status search(const ob_mindex *m, ob_mwork *work, const ob_mclause *c, size_t nc,
+                        const ob_mfilter *f, size_t nf, double k1, double b,
+                        const ob_xsearch_opts *o, int adjust, int *redo, ob_xresults *res,
+                        char *err)
+{
   struct ranked *top = NULL;
   struct rclause *rc = NULL;
   size_t nall = 0; /* hits[0..nall): every document touched, reset at the end */
@@ -874,14 +904,26 @@ ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *work, const ob_mclause 
     res->hits = ob_xcalloc(1, sizeof *res->hits);
     goto out;
   }
-  /* with a prior, the best `pool` hits are ranked again before the cut */
-  size_t want = o->offset + o->limit;
-  if (o->prior && o->prior->pool > want)
-    want = o->prior->pool;
-
-  if (!work)
-    work = own = ob_mwork_new();
   work_fit(work, N, m->nkeys);
+  /* With a prior, the best `pool` hits are ranked again before the cut.
+   * Asking for `pool` hits lowers the floors that prune the match (the
+   * 30th score instead of the 10th); a factor in [0, 1] only lowers
+   * scores, so with collapsing (each key one factor) the floors can be
+   * those of the final ranking instead: the want-th best of the keys'
+   * scores times their factor. A raw score bounds its adjusted one, so
+   * no document that can end in the list is pruned, and each kept
+   * document has every document scoring above it kept too (its rank in
+   * the pool is known). The pool is then checked at the end. */
+  size_t want = o->offset + o->limit, pool = 0;
+  const double *kfac = NULL;
+  if (o->prior && o->prior->pool > want) {
+    if (adjust && o->collapse_max && o->prior->factor >= 0 && o->prior->factor <= 1 &&
+        (kfac = key_factors(m, work, o->prior)))
+      pool = o->prior->pool;
+    else
+      want = o->prior->pool;
+  }
+
   double *score = work->score, *keybest = work->keybest, *tmp = work->tmp;
   unsigned *wdf = work->wdf, *keys = work->keys, *seen = work->seen, *mark = work->mark;
   uint32_t *hits = work->hits, *cand = work->cand, *touched = work->touched;
@@ -1042,10 +1084,10 @@ ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *work, const ob_mclause 
         if (score[hits[i]] > slack)
           above[na++] = hits[i];
     }
-    double fl = na >= want ? floor_of(m, o, score, above, na, want, keybest, keys, tmp)
+    double fl = na >= want ? floor_of(m, o, score, above, na, want, keybest, keys, tmp, kfac)
                            : -HUGE_VAL;
     if (!narrowed && !(fl > slack) && nh > SAMPLE) {
-      double fs = sample_floor(m, o, work, rc + ci + 1, nrc - ci - 1, kd, nh, want);
+      double fs = sample_floor(m, o, work, rc + ci + 1, nrc - ci - 1, kd, nh, want, kfac);
       if (fs > fl)
         fl = fs;
     }
@@ -1116,7 +1158,8 @@ ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *work, const ob_mclause 
     want = total;
 
   /* only documents that reach the floor can be in the list */
-  double fl = nl > want ? floor_of(m, o, score, list, nl, want, keybest, keys, tmp) : -HUGE_VAL;
+  double fl =
+      nl > want ? floor_of(m, o, score, list, nl, want, keybest, keys, tmp, kfac) : -HUGE_VAL;
   size_t nr = 0;
   for (size_t i = 0; i < nl; i++)
     if (score[list[i]] >= fl) {
@@ -1125,13 +1168,15 @@ ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *work, const ob_mclause 
       nr++;
     }
 
-  /* the best `want` in rank order, collapsed (at most collapse_max per
-   * value): a heap over what reaches the floor */
+  /* the best `want` (with adjusted floors: `pool`) in rank order,
+   * collapsed (at most collapse_max per value): a heap over what reaches
+   * the floor */
   for (size_t i = nr / 2; i-- > 0;)
     sift_down(rk, nr, i);
-  top = ob_xmalloc((want ? want : 1) * sizeof *top);
+  size_t take = kfac ? pool : want;
+  top = ob_xmalloc((take ? take : 1) * sizeof *top);
   size_t kept = 0, nleft = nr;
-  while (nleft && kept < want) {
+  while (nleft && kept < take) {
     struct ranked r = rk[0];
     rk[0] = rk[--nleft];
     sift_down(rk, nleft, 0);
@@ -1142,9 +1187,25 @@ ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *work, const ob_mclause 
   }
   nr = kept;
   memset(seen, 0, m->nkeys * sizeof *seen);
+  if (kfac && fl != -HUGE_VAL) {
+    /* top[0..nr) is the pool, or the start of it up to the documents
+     * below the floor (whose adjusted scores are below it too): when
+     * want of it reach the floor adjusted, the pool's want best are
+     * among them. Otherwise (most of the pool lowered by the prior),
+     * search again with the pool's floors. */
+    size_t reach = 0;
+    for (size_t i = 0; i < nr; i++) {
+      int key = m->dkey[(size_t)o->collapse_slot * m->ndocs + top[i].doc];
+      reach += (key >= 0 ? top[i].w * kfac[key] : top[i].w) >= fl;
+    }
+    if (reach < want) {
+      *redo = 1;
+      goto out;
+    }
+  }
 
   size_t first = o->prior ? 0 : o->offset;
-  size_t end = nr < want ? nr : want;
+  size_t end = nr < take ? nr : take;
   if (first > end)
     first = end;
   if (o->prior) {
@@ -1187,8 +1248,22 @@ out:
     work->hit[d] = 0;
     work->mark[d] = 0;
   }
-  ob_mwork_free(own);
   free(rc);
   free(top);
+  return st;
+}
+
+ob_status ob_mindex_search(const ob_mindex *m, ob_mwork *work, const ob_mclause *c, size_t nc,
+                           const ob_mfilter *f, size_t nf, double k1, double b,
+                           const ob_xsearch_opts *o, ob_xresults *res, char *err)
+{
+  ob_mwork *own = work ? NULL : (work = ob_mwork_new());
+  int redo = 0;
+  ob_status st = search(m, work, c, nc, f, nf, k1, b, o, 1, &redo, res, err);
+  if (st == OB_OK && redo) {
+    ob_xresults_free(res);
+    st = search(m, work, c, nc, f, nf, k1, b, o, 0, &redo, res, err);
+  }
+  ob_mwork_free(own);
   return st;
 }
