@@ -31,7 +31,7 @@ static void usage(FILE *f)
         "  --memory-index N    search a copy of the index in memory while it has at\n"
         "                      most N entries (default 1000; 0 = always from disk)\n"
         "  --memory-shared N   a larger index of at most N entries: one copy in memory\n"
-        "                      (no records) shared by the workers, made in the\n"
+        "                      (records deflated) shared by the workers, made in the\n"
         "                      background after each write (default 200000; 0 = never);\n"
         "                      past N, a table of its common terms (48 MiB at most)\n"
         "  --lang DIR          language resources: ops.dic, synonyms.txt\n"
