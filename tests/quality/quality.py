@@ -209,6 +209,10 @@ handbook, each with the forty-one query sets below (3,140 queries):
              keep every list of these corpora: they are matched exactly)
              and scored unread: anchor 0.838 / 0.838, handbook 0.950 /
              0.950 (in the first three: 0.950 and 0.975)
+  fresh40    80 more, written the same way at the start of session 16
+             (whose changes keep every list of these corpora) and scored
+             unread: anchor 0.675 / 0.675, handbook 0.887 / 0.887 (in the
+             first three: 0.825 and 0.963)
 
 Prints S@k / S@1 / S@3 / MRR@10 for each and fails when a figure falls under
 its floor in FLOORS (set just under what is reached; raise as it improves).
@@ -277,6 +281,7 @@ FLOORS = {
     ("anchor", "fresh37"): (0.62, 0.62),
     ("anchor", "fresh38"): (0.65, 0.65),
     ("anchor", "fresh39"): (0.83, 0.83),
+    ("anchor", "fresh40"): (0.67, 0.67),
     # dev-tune S@1 fell 0.867 -> 0.822 when every section got blind-written
     # symptoms in session 3 (the older ones had been written with dev in
     # view); the held-out sets rose, so the floor follows
@@ -326,6 +331,7 @@ FLOORS = {
     ("handbook", "fresh37"): (0.84, 0.84),
     ("handbook", "fresh38"): (0.92, 0.92),
     ("handbook", "fresh39"): (0.94, 0.94),
+    ("handbook", "fresh40"): (0.88, 0.88),
 }
 
 
