@@ -70,6 +70,10 @@ struct ob_xdb {
   std::shared_ptr<shared_copy> big;   // that copy, when it is of disk's revision
   ob_mwork *work = nullptr;           // for searching either, kept between searches
   libdeflate_decompressor *inflater = nullptr; // the shared copy's records
+  // stage one from the table's lengths (stage_one_table), per docid: the
+  // score so far and whether it was met; zero between searches
+  std::vector<double> acc;
+  std::vector<bool> met;
   double k1 = 1.2, b = 0.75;
   ~ob_xdb()
   {
@@ -1012,6 +1016,123 @@ static bool stage_one(const Xapian::Database &db, const ob_xquery *q, const ob_x
   return out.cand.size() >= p->pool;
 }
 
+// Stage one as stage_one() runs it in Xapian, accumulated here instead:
+// each rare clause's postings read once, in docid order, the BM25 part
+// added per entry with the entry's length from the table (Xapian's
+// matcher reads the length from its own table, and walks an OR tree per
+// posting), then the best `pool` by weight, ties by docid, as an MSet
+// ranks them. Only without filters (false: stage_one() then).
+static bool stage_one_table(ob_xdb *db, const ob_wtable *wt, const ob_xquery *q,
+                            const ob_xprune *p, stage &out)
+{
+  const Xapian::Database &xdb = db->disk;
+  if (!p || !p->min_docs || xdb.get_doccount() < p->min_docs || q->clauses.empty() ||
+      !q->filters.empty())
+    return false;
+  out.keep = rare_clauses(xdb, q, p, out.tf);
+  if (out.keep.empty())
+    return false;
+  double N = xdb.get_doccount(), k1 = db->k1, b = db->b;
+  double avlen = xdb.get_avlength();
+  double len_factor = avlen != 0 ? 1 / avlen : 0;
+  size_t last = (size_t)xdb.get_lastdocid() + 1;
+  if (db->acc.size() < last) {
+    db->acc.assign(last, 0.0);
+    db->met.assign(last, false);
+  }
+  double *acc = db->acc.data();
+  std::vector<bool> &met = db->met;
+  std::vector<Xapian::docid> hits;
+  auto add = [&](Xapian::docid d, double tw, double w) {
+    double len = (double)ob_wtable_length(wt, d);
+    double normlen = std::max(len * len_factor, 0.5);
+    if (w > len)
+      w = len; // SynonymPostList caps the wdf at the length
+    if (!met[d]) {
+      met[d] = true;
+      hits.push_back(d);
+    }
+    acc[d] += tw * (w / (k1 * (normlen * b + (1 - b)) + w));
+  };
+  std::vector<Xapian::PostingIterator> its, ends;
+  try {
+    std::vector<double> tf;
+    std::vector<const std::string *> present;
+    size_t ti = 0; // into out.tf
+    for (size_t ci = 0; ci < q->clauses.size(); ci++) {
+      const clause &c = q->clauses[ci];
+      size_t first = ti;
+      ti += c.terms.size();
+      if (!out.keep[ci])
+        continue;
+      tf.clear();
+      present.clear();
+      for (size_t k = 0; k < c.terms.size(); k++)
+        if (out.tf[first + k]) {
+          tf.push_back((double)out.tf[first + k]);
+          present.push_back(&c.terms[k]);
+        }
+      if (present.empty())
+        continue;
+      double freq = c.terms.size() == 1 ? tf[0] : ob_mindex_or_estimate(tf.data(), tf.size(), N);
+      double tw = ob_mindex_clause_weight(N, freq, c.scale, k1);
+      if (present.size() == 1 && c.terms.size() == 1) {
+        const std::string &t = *present[0];
+        for (Xapian::PostingIterator it = xdb.postlist_begin(t); it != xdb.postlist_end(t); ++it)
+          add(*it, tw, it.get_wdf());
+        continue;
+      }
+      // a synonym group: its terms' postings merged in docid order, the
+      // wdf summed per entry, then one part
+      its.clear();
+      ends.clear();
+      for (const std::string *t : present) {
+        its.push_back(xdb.postlist_begin(*t));
+        ends.push_back(xdb.postlist_end(*t));
+      }
+      for (;;) {
+        Xapian::docid d = 0;
+        for (size_t k = 0; k < its.size(); k++)
+          if (its[k] != ends[k] && (d == 0 || *its[k] < d))
+            d = *its[k];
+        if (d == 0)
+          break;
+        unsigned long w = 0;
+        for (size_t k = 0; k < its.size(); k++)
+          if (its[k] != ends[k] && *its[k] == d) {
+            w += its[k].get_wdf();
+            ++its[k];
+          }
+        add(d, tw, (double)w);
+      }
+    }
+  } catch (...) {
+    for (Xapian::docid d : hits) {
+      acc[d] = 0;
+      met[d] = false;
+    }
+    throw;
+  }
+  out.cand.clear();
+  out.cand.reserve(hits.size());
+  for (Xapian::docid d : hits) {
+    out.cand.emplace_back(d, acc[d]);
+    acc[d] = 0;
+    met[d] = false;
+  }
+  auto better = [](const std::pair<Xapian::docid, double> &x,
+                   const std::pair<Xapian::docid, double> &y) {
+    return x.second > y.second || (x.second == y.second && x.first < y.first);
+  };
+  if (out.cand.size() > p->pool) {
+    std::nth_element(out.cand.begin(), out.cand.begin() + (ptrdiff_t)p->pool, out.cand.end(),
+                     better);
+    out.cand.resize(p->pool);
+  }
+  std::sort(out.cand.begin(), out.cand.end(), better);
+  return out.cand.size() >= p->pool;
+}
+
 // Stage two from the wdf table: adds to each candidate's stage-one weight
 // what the clauses stage one left out give it, as Xapian's BM25 does
 // (BM25Weight::init and get_sumpart with min_normlen 0.5; a synonym's
@@ -1171,11 +1292,14 @@ extern "C" ob_status ob_xdb_search(ob_xdb *db, const ob_xquery *q, const ob_xsea
       stage s1;
       Xapian::doccount estimate = 0;
       Xapian::MSet mset;
-      if (stage_one(db->disk, q, o->prune, db->k1, db->b, s1)) {
+      bool fresh = table && table->rev == db->disk.get_revision();
+      if (fresh && !q->filters.empty() ? stage_one(db->disk, q, o->prune, db->k1, db->b, s1)
+          : fresh                      ? stage_one_table(db, table->wt, q, o->prune, s1)
+                                       : stage_one(db->disk, q, o->prune, db->k1, db->b, s1)) {
         // the estimate of the full query costs no matching (no items asked)
         enq.set_query(query);
         estimate = enq.get_mset(0, 0).get_matches_estimated();
-        if (table && table->rev == db->disk.get_revision()) {
+        if (fresh) {
           // the candidates scored in full from the table, then ranked
           // and collapsed by Xapian as the full query would be
           score_common(db->disk, table->wt, q, s1, db->k1, db->b);
