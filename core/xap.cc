@@ -1016,6 +1016,27 @@ static bool stage_one(const Xapian::Database &db, const ob_xquery *q, const ob_x
   return out.cand.size() >= p->pool;
 }
 
+// Clause c's terms that occur (tf[k]: term k's frequency, as
+// rare_clauses() read it) into present, and the clause's BM25 term
+// weight with Xapian's statistics (a synonym group's frequency its OR
+// estimate: mindex.h's formulas). freqs is scratch.
+static double clause_terms(const clause &c, const Xapian::doccount *tf, double N, double k1,
+                           std::vector<double> &freqs, std::vector<const std::string *> &present)
+{
+  freqs.clear();
+  present.clear();
+  for (size_t k = 0; k < c.terms.size(); k++)
+    if (tf[k]) {
+      freqs.push_back((double)tf[k]);
+      present.push_back(&c.terms[k]);
+    }
+  if (present.empty())
+    return 0;
+  double freq = c.terms.size() == 1 ? freqs[0]
+                                    : ob_mindex_or_estimate(freqs.data(), freqs.size(), N);
+  return ob_mindex_clause_weight(N, freq, c.scale, k1);
+}
+
 // Stage one as stage_one() runs it in Xapian, accumulated here instead:
 // each rare clause's postings read once, in docid order, the BM25 part
 // added per entry with the entry's length from the table (Xapian's
@@ -1065,17 +1086,9 @@ static bool stage_one_table(ob_xdb *db, const ob_wtable *wt, const ob_xquery *q,
       ti += c.terms.size();
       if (!out.keep[ci])
         continue;
-      tf.clear();
-      present.clear();
-      for (size_t k = 0; k < c.terms.size(); k++)
-        if (out.tf[first + k]) {
-          tf.push_back((double)out.tf[first + k]);
-          present.push_back(&c.terms[k]);
-        }
+      double tw = clause_terms(c, &out.tf[first], N, k1, tf, present);
       if (present.empty())
         continue;
-      double freq = c.terms.size() == 1 ? tf[0] : ob_mindex_or_estimate(tf.data(), tf.size(), N);
-      double tw = ob_mindex_clause_weight(N, freq, c.scale, k1);
       if (present.size() == 1 && c.terms.size() == 1) {
         const std::string &t = *present[0];
         for (Xapian::PostingIterator it = xdb.postlist_begin(t); it != xdb.postlist_end(t); ++it)
@@ -1165,20 +1178,9 @@ static void score_common(const Xapian::Database &db, const ob_wtable *wt, const 
     ti += c.terms.size();
     if (s1.keep[ci])
       continue;
-    tf.clear();
-    present.clear();
-    for (size_t k = 0; k < c.terms.size(); k++) {
-      const std::string &t = c.terms[k];
-      Xapian::doccount f = s1.tf[first + k];
-      if (f) {
-        tf.push_back((double)f);
-        present.push_back(&t);
-      }
-    }
+    double tw = clause_terms(c, &s1.tf[first], N, k1, tf, present);
     if (present.empty())
       continue;
-    double freq = c.terms.size() == 1 ? tf[0] : ob_mindex_or_estimate(tf.data(), tf.size(), N);
-    double tw = ob_mindex_clause_weight(N, freq, c.scale, k1);
     std::fill(x.begin(), x.end(), 0);
     for (const std::string *t : present) {
       const ob_wterm *w = ob_wtable_find(wt, t->data(), t->size());
