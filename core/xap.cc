@@ -1295,9 +1295,8 @@ extern "C" ob_status ob_xdb_search(ob_xdb *db, const ob_xquery *q, const ob_xsea
       Xapian::doccount estimate = 0;
       Xapian::MSet mset;
       bool fresh = table && table->rev == db->disk.get_revision();
-      if (fresh && !q->filters.empty() ? stage_one(db->disk, q, o->prune, db->k1, db->b, s1)
-          : fresh                      ? stage_one_table(db, table->wt, q, o->prune, s1)
-                                       : stage_one(db->disk, q, o->prune, db->k1, db->b, s1)) {
+      if (fresh && q->filters.empty() ? stage_one_table(db, table->wt, q, o->prune, s1)
+                                      : stage_one(db->disk, q, o->prune, db->k1, db->b, s1)) {
         // the estimate of the full query costs no matching (no items asked)
         enq.set_query(query);
         estimate = enq.get_mset(0, 0).get_matches_estimated();
