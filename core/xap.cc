@@ -1037,6 +1037,24 @@ static double clause_terms(const clause &c, const Xapian::doccount *tf, double N
   return ob_mindex_clause_weight(N, freq, c.scale, k1);
 }
 
+// Calls fn(clause, its BM25 term weight, its terms that occur) for each
+// clause of q whose keep flag in s is `kept` (stage one's clauses, or
+// those stage two adds) and that has a term in the index.
+template <class F>
+static void each_clause(const ob_xquery *q, const stage &s, bool kept, double N, double k1, F fn)
+{
+  std::vector<double> freqs;
+  std::vector<const std::string *> present;
+  size_t first = 0; // the clause's terms' frequencies: s.tf[first..]
+  for (size_t ci = 0; ci < q->clauses.size(); first += q->clauses[ci++].terms.size()) {
+    if (s.keep[ci] != kept)
+      continue;
+    double tw = clause_terms(q->clauses[ci], &s.tf[first], N, k1, freqs, present);
+    if (!present.empty())
+      fn(q->clauses[ci], tw, present);
+  }
+}
+
 // Stage one as stage_one() runs it in Xapian, accumulated here instead:
 // each rare clause's postings read once, in docid order, the BM25 part
 // added per entry with the entry's length from the table (Xapian's
@@ -1077,23 +1095,13 @@ static bool stage_one_table(ob_xdb *db, const ob_wtable *wt, const ob_xquery *q,
   };
   std::vector<Xapian::PostingIterator> its, ends;
   try {
-    std::vector<double> tf;
-    std::vector<const std::string *> present;
-    size_t ti = 0; // into out.tf
-    for (size_t ci = 0; ci < q->clauses.size(); ci++) {
-      const clause &c = q->clauses[ci];
-      size_t first = ti;
-      ti += c.terms.size();
-      if (!out.keep[ci])
-        continue;
-      double tw = clause_terms(c, &out.tf[first], N, k1, tf, present);
-      if (present.empty())
-        continue;
+    each_clause(q, out, true, N, k1, [&](const clause &c, double tw,
+                                         const std::vector<const std::string *> &present) {
       if (present.size() == 1 && c.terms.size() == 1) {
         const std::string &t = *present[0];
         for (Xapian::PostingIterator it = xdb.postlist_begin(t); it != xdb.postlist_end(t); ++it)
           add(*it, tw, it.get_wdf());
-        continue;
+        return;
       }
       // a synonym group: its terms' postings merged in docid order, the
       // wdf summed per entry, then one part
@@ -1118,7 +1126,7 @@ static bool stage_one_table(ob_xdb *db, const ob_wtable *wt, const ob_xquery *q,
           }
         add(d, tw, (double)w);
       }
-    }
+    });
   } catch (...) {
     for (Xapian::docid d : hits) {
       acc[d] = 0;
@@ -1169,18 +1177,8 @@ static void score_common(const Xapian::Database &db, const ob_wtable *wt, const 
     kd[i] = k1 * (normlen * b + (1 - b));
   }
   std::vector<unsigned long> x(nc);
-  std::vector<double> tf;
-  std::vector<const std::string *> present;
-  size_t ti = 0; // into s1.tf
-  for (size_t ci = 0; ci < q->clauses.size(); ci++) {
-    const clause &c = q->clauses[ci];
-    size_t first = ti;
-    ti += c.terms.size();
-    if (s1.keep[ci])
-      continue;
-    double tw = clause_terms(c, &s1.tf[first], N, k1, tf, present);
-    if (present.empty())
-      continue;
+  each_clause(q, s1, false, N, k1, [&](const clause &, double tw,
+                                       const std::vector<const std::string *> &present) {
     std::fill(x.begin(), x.end(), 0);
     for (const std::string *t : present) {
       const ob_wterm *w = ob_wtable_find(wt, t->data(), t->size());
@@ -1203,7 +1201,7 @@ static void score_common(const Xapian::Database &db, const ob_wtable *wt, const 
           w = dlen[i]; // SynonymPostList caps the wdf at the length
         cand[i].second += tw * (w / (kd[i] + w));
       }
-  }
+  });
 }
 
 // The query in mindex.h's terms, searched in the copy in memory.
