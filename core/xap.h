@@ -68,15 +68,16 @@ void ob_xdb_close(ob_xdb *db);
 ob_status ob_xdb_preload(ob_xdb *db, unsigned long max_docs, char *err) OB_WUR;
 /* An index with more entries than ob_xdb_preload's max_docs and at most
  * max_docs here (0: never) is copied into memory once per folder and
- * revision, by a thread of its own, without its records, and the copy is
+ * revision, by a thread of its own, its records deflated, and the copy is
  * shared by every handle on it (mindex.h; it is matched with pruning when
  * the search asks for it). Until the copy of a handle's revision is ready
- * (≈ 1.2–1.8 s per 100,000 entries), the handle searches with Xapian; after a
+ * (≈ 2.2–3 s per 100,000 entries), the handle searches with Xapian; after a
  * write moves the index, again until the new copy is made. An index with
  * more than max_docs entries gets, the same way, the wdf table of its
  * most common terms (wtable.h, 48 MiB at most; none past ≈ 6 M docids)
- * that the second stage of two-stage matching (ob_xprune) is scored from;
- * the "copy" below is that table then (ob_xdb_in_memory stays 0). */
+ * and every entry's length, from which an unfiltered two-stage match
+ * (ob_xprune) runs its first stage and scores its second; the "copy"
+ * below is that table then (ob_xdb_in_memory stays 0). */
 ob_status ob_xdb_share(ob_xdb *db, unsigned long max_docs, char *err) OB_WUR;
 /* Waits up to seconds for the shared copy of db's revision; 1 = ready. */
 int ob_xdb_share_wait(ob_xdb *db, double seconds);
@@ -137,8 +138,9 @@ typedef struct ob_xresults {
  * instead, when the index holds at least min_docs documents, stage one
  * ranks by the clauses whose terms occur in at most common x the documents
  * (the 3 rarest clauses when none is that rare; of a long query's, the
- * `clauses` rarest) and keeps its best pool documents; stage two scores the full query on those documents only, with
- * the same collection statistics, so a candidate's score is exactly its
+ * `clauses` rarest) and keeps its best pool documents; stage two scores
+ * the full query on those documents only, with the same collection
+ * statistics, so a candidate's score is exactly its
  * score in the full query. A document that matches only common terms is
  * missed, which is why the result is approximate: bench/obbench --compare
  * measures how often the top hits differ from the exact ones. */
