@@ -101,6 +101,12 @@ unsigned long ob_wtable_length(const ob_wtable *t, unsigned docid)
   return docid <= t->max_docid ? t->len[docid] : 0;
 }
 
+const uint32_t *ob_wtable_lengths(const ob_wtable *t, unsigned *max_docid)
+{
+  *max_docid = t->max_docid;
+  return t->len;
+}
+
 /* The slot of a term: where it is, or the empty one where it would go. */
 static size_t probe(const ob_wtable *t, const char *s, size_t len, uint64_t h)
 {

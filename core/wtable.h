@@ -18,6 +18,7 @@
 #define OB_WTABLE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -42,6 +43,8 @@ size_t ob_wtable_cost(const ob_wtable *t, size_t n);
 /* A document's length (Xapian's doclength), 0 until set. */
 void ob_wtable_set_length(ob_wtable *t, unsigned docid, unsigned long len);
 unsigned long ob_wtable_length(const ob_wtable *t, unsigned docid);
+/* Every length, by docid 0..*max_docid (for loops over many docids). */
+const uint32_t *ob_wtable_lengths(const ob_wtable *t, unsigned *max_docid);
 
 /* The term, or NULL when it is not in the table. */
 const ob_wterm *ob_wtable_find(const ob_wtable *t, const char *term, size_t len);

@@ -74,6 +74,9 @@ struct ob_xdb {
   // score so far and whether it was met; zero between searches
   std::vector<double> acc;
   std::vector<bool> met;
+  // and one clause's postings (docid, wdf), read before they are scored
+  std::vector<Xapian::docid> pd;
+  std::vector<unsigned long> pw;
   double k1 = 1.2, b = 0.75;
   ~ob_xdb()
   {
@@ -1082,25 +1085,52 @@ static bool stage_one_table(ob_xdb *db, const ob_wtable *wt, const ob_xquery *q,
   double *acc = db->acc.data();
   std::vector<bool> &met = db->met;
   std::vector<Xapian::docid> hits;
-  auto add = [&](Xapian::docid d, double tw, double w) {
-    double len = (double)ob_wtable_length(wt, d);
-    double normlen = std::max(len * len_factor, 0.5);
-    if (w > len)
-      w = len; // SynonymPostList caps the wdf at the length
-    if (!met[d]) {
+  std::vector<Xapian::docid> &pd = db->pd;
+  std::vector<unsigned long> &pw = db->pw;
+  // A clause's postings are read first and scored after, in a loop of
+  // their own: scoring within the read left each posting's division and
+  // accumulator load waiting on Xapian's decoding (a call per posting),
+  // while apart they overlap from one posting to the next.
+  unsigned max_len_docid;
+  const uint32_t *lens = ob_wtable_lengths(wt, &max_len_docid);
+  auto score = [&](double tw) {
+    size_t n = pd.size(), nh = hits.size();
+    hits.resize(nh + n);
+    Xapian::docid *h = hits.data();
+    const Xapian::docid *dp = pd.data();
+    const unsigned long *wp = pw.data();
+    for (size_t i = 0; i < n; i++) {
+      if (i + 16 < n) {
+        __builtin_prefetch(&acc[dp[i + 16]], 1);
+        __builtin_prefetch(&lens[std::min(dp[i + 16], max_len_docid)]);
+      }
+      Xapian::docid d = dp[i];
+      double len = d <= max_len_docid ? (double)lens[d] : 0;
+      double normlen = std::max(len * len_factor, 0.5);
+      double w = (double)wp[i];
+      if (w > len)
+        w = len; // SynonymPostList caps the wdf at the length
+      h[nh] = d; // kept when d is met for the first time
+      nh += !met[d];
       met[d] = true;
-      hits.push_back(d);
+      acc[d] += tw * (w / (k1 * (normlen * b + (1 - b)) + w));
     }
-    acc[d] += tw * (w / (k1 * (normlen * b + (1 - b)) + w));
+    hits.resize(nh);
   };
   std::vector<Xapian::PostingIterator> its, ends;
   try {
     each_clause(q, out, true, N, k1, [&](const clause &c, double tw,
                                          const std::vector<const std::string *> &present) {
+      pd.clear();
+      pw.clear();
       if (present.size() == 1 && c.terms.size() == 1) {
         const std::string &t = *present[0];
-        for (Xapian::PostingIterator it = xdb.postlist_begin(t); it != xdb.postlist_end(t); ++it)
-          add(*it, tw, it.get_wdf());
+        for (Xapian::PostingIterator it = xdb.postlist_begin(t); it != xdb.postlist_end(t);
+             ++it) {
+          pd.push_back(*it);
+          pw.push_back(it.get_wdf());
+        }
+        score(tw);
         return;
       }
       // a synonym group: its terms' postings merged in docid order, the
@@ -1124,8 +1154,10 @@ static bool stage_one_table(ob_xdb *db, const ob_wtable *wt, const ob_xquery *q,
             w += its[k].get_wdf();
             ++its[k];
           }
-        add(d, tw, (double)w);
+        pd.push_back(d);
+        pw.push_back(w);
       }
+      score(tw);
     });
   } catch (...) {
     for (Xapian::docid d : hits) {
