@@ -112,6 +112,14 @@ static void test_edges(void)
   EQ_INT((long long)ob_wtable_length(t, 5), 42, "length of 5");
   EQ_INT((long long)ob_wtable_length(t, 6), 0, "length unset");
   EQ_INT((long long)ob_wtable_length(t, 101), 0, "length out of range");
+  {
+    unsigned maxd = 0;
+    const uint32_t *lens = ob_wtable_lengths(t, &maxd);
+    EQ_INT(maxd, 100, "the lengths' last docid");
+    EQ_INT(lens[5], 42, "the array's length of 5");
+    EQ_INT(lens[6], 0, "the array's length unset");
+    EQ_INT(lens[100], 0, "the array's last length");
+  }
   /* many terms: the lookup table grows */
   char s[16];
   for (int i = 0; i < 3000; i++) {
