@@ -3,6 +3,7 @@
  *
  *   obbench --db DIR --queries FILE [--n N] [--rounds R] [--limit 10]
  *           [--exact] [--compare] [--common F] [--pool N]
+ *           [--clauses N]
  *
  * For every query: ob_search_run() as the server calls it (the latency
  * figures p50/p99 and queries/s), then the same work in phases, each
@@ -16,8 +17,8 @@
  * top hits are from the exact ones: the share of the exact top `limit`
  * also in the two-stage top `limit`, how often the first hit is the same,
  * and the mean time of each.
- * --common and --pool set the two-stage parameters (ob_xprune) in place
- * of the defaults, for both timing and --compare.
+ * --common, --pool and --clauses set the two-stage parameters (ob_xprune)
+ * in place of the defaults, for both timing and --compare.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -252,7 +253,7 @@ int main(int argc, char **argv)
   unsigned long share_max = 0;
   int rounds = 1, exact = 0, compare = 0;
   double common = 0;
-  unsigned long pool = 0;
+  unsigned long pool = 0, clauses = 0;
   char err[OB_ERR_SIZE], path[4096], line[4096];
   for (int i = 1; i < argc; i += 2) {
     if (!strcmp(argv[i], "--exact")) {
@@ -287,10 +288,12 @@ int main(int argc, char **argv)
       common = strtod(argv[i + 1], NULL);
     else if (!strcmp(argv[i], "--pool"))
       pool = strtoul(argv[i + 1], NULL, 10);
+    else if (!strcmp(argv[i], "--clauses"))
+      clauses = strtoul(argv[i + 1], NULL, 10);
   }
   if (!db || !qfile || rounds < 1) {
     fprintf(stderr, "usage: obbench --db DIR --queries FILE [--n N] [--rounds R] [--limit L] "
-                    "[--memory N] [--shared N] [--exact] [--compare] [--common F] [--pool N]\n");
+                    "[--memory N] [--shared N] [--exact] [--compare] [--common F] [--pool N] [--clauses N]\n");
     return 2;
   }
   ob_text *t = NULL;
@@ -337,6 +340,8 @@ int main(int argc, char **argv)
     wts.prune.common = common;
   if (pool)
     wts.prune.pool = (unsigned)pool;
+  if (clauses)
+    wts.prune.clauses = (unsigned)clauses;
   rc = compare ? compare_runs(x, t, qs, nq, limit, &wts)
                : time_runs(x, t, qs, nq, rounds, limit, &wts, t_text);
   for (size_t i = 0; i < nq; i++)
