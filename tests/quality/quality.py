@@ -3,7 +3,7 @@
 
 Scores the engine on the anchor corpus (tests/quality/anchor, the source
 split into clauses, indexed as it is) and the product on the bundled
-handbook, each with the forty-one query sets below (3,140 queries):
+handbook, each with the forty-three query sets below (3,300 queries):
 
   dev-tune   the first 45 dev queries  (the only ones weights were tuned on)
   dev-hold   the last 45 dev queries   (held out)
@@ -213,6 +213,12 @@ handbook, each with the forty-one query sets below (3,140 queries):
              (whose changes keep every list of these corpora) and scored
              unread: anchor 0.675 / 0.675, handbook 0.887 / 0.887 (in the
              first three: 0.825 and 0.963)
+  fresh41    80 more, written the same way at the start of session 17
+             (whose changes keep every list of these corpora) and scored
+             unread: anchor 0.688 / 0.688, handbook 0.838 / 0.838 (in the
+             first three: 0.775 and 0.925); eight of its answers are in
+             the door-to-door etiquette the source gives twice, so either
+             copy counts
 
 Prints S@k / S@1 / S@3 / MRR@10 for each and fails when a figure falls under
 its floor in FLOORS (set just under what is reached; raise as it improves).
@@ -282,6 +288,7 @@ FLOORS = {
     ("anchor", "fresh38"): (0.65, 0.65),
     ("anchor", "fresh39"): (0.83, 0.83),
     ("anchor", "fresh40"): (0.67, 0.67),
+    ("anchor", "fresh41"): (0.68, 0.68),
     # dev-tune S@1 fell 0.867 -> 0.822 when every section got blind-written
     # symptoms in session 3 (the older ones had been written with dev in
     # view); the held-out sets rose, so the floor follows
@@ -332,6 +339,7 @@ FLOORS = {
     ("handbook", "fresh38"): (0.92, 0.92),
     ("handbook", "fresh39"): (0.94, 0.94),
     ("handbook", "fresh40"): (0.88, 0.88),
+    ("handbook", "fresh41"): (0.83, 0.83),
 }
 
 
