@@ -3,7 +3,7 @@
 
 Scores the engine on the anchor corpus (tests/quality/anchor, the source
 split into clauses, indexed as it is) and the product on the bundled
-handbook, each with the forty-three query sets below (3,300 queries):
+handbook, each with the forty-four query sets below (3,380 queries):
 
   dev-tune   the first 45 dev queries  (the only ones weights were tuned on)
   dev-hold   the last 45 dev queries   (held out)
@@ -219,6 +219,14 @@ handbook, each with the forty-three query sets below (3,300 queries):
              first three: 0.775 and 0.925); eight of its answers are in
              the door-to-door etiquette the source gives twice, so either
              copy counts
+  fresh42    80 more, written the same way in session 17, half of them
+             asking what to say to a customer (intent "SAY:"), half about
+             rules (intent "RULE:"); scored unread: anchor 0.662 / 0.662,
+             handbook 0.925 / 0.925 (SAY 0.975, RULE 0.875; in the first
+             three: 0.838 and 0.963). It judged a prior that lowered SOP
+             sections when the query asks what to say (说什么, 怎么解释,
+             安抚 …), refused on the older sets (handbook -5 S@k / -7 S@1
+             of 3,300): no change on its SAY queries, not taken
 
 Prints S@k / S@1 / S@3 / MRR@10 for each and fails when a figure falls under
 its floor in FLOORS (set just under what is reached; raise as it improves).
@@ -289,6 +297,7 @@ FLOORS = {
     ("anchor", "fresh39"): (0.83, 0.83),
     ("anchor", "fresh40"): (0.67, 0.67),
     ("anchor", "fresh41"): (0.68, 0.68),
+    ("anchor", "fresh42"): (0.65, 0.65),
     # dev-tune S@1 fell 0.867 -> 0.822 when every section got blind-written
     # symptoms in session 3 (the older ones had been written with dev in
     # view); the held-out sets rose, so the floor follows
@@ -340,6 +349,7 @@ FLOORS = {
     ("handbook", "fresh39"): (0.94, 0.94),
     ("handbook", "fresh40"): (0.88, 0.88),
     ("handbook", "fresh41"): (0.83, 0.83),
+    ("handbook", "fresh42"): (0.92, 0.92),
 }
 
 
