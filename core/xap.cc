@@ -74,9 +74,10 @@ struct ob_xdb {
   // score so far and whether it was met; zero between searches
   std::vector<double> acc;
   std::vector<bool> met;
-  // and one clause's postings (docid, wdf), read before they are scored
-  std::vector<Xapian::docid> pd;
-  std::vector<unsigned long> pw;
+  // and the postings (docid, wdf) of one search's terms, read before they
+  // are scored, and of one synonym group, merged
+  std::vector<Xapian::docid> pd, md;
+  std::vector<unsigned long> pw, mw;
   double k1 = 1.2, b = 0.75;
   ~ob_xdb()
   {
@@ -1112,20 +1113,42 @@ static bool stage_one_table(ob_xdb *db, const ob_wtable *wt, const ob_xquery *q,
   double *acc = db->acc.data();
   std::vector<bool> &met = db->met;
   std::vector<Xapian::docid> hits;
-  std::vector<Xapian::docid> &pd = db->pd;
-  std::vector<unsigned long> &pw = db->pw;
-  // A clause's postings are read first and scored after, in a loop of
-  // their own: scoring within the read left each posting's division and
+  // Each term's postings are read once per search into pd / pw (a
+  // two-character word is also its bigram's clause, and a synonym group
+  // may hold a term that has a clause of its own: 16 % of stage one's
+  // postings were read twice), and a clause's postings are scored apart
+  // from the read: scoring within it left each posting's division and
   // accumulator load waiting on Xapian's decoding (a call per posting),
   // while apart they overlap from one posting to the next.
+  std::vector<Xapian::docid> &pd = db->pd;
+  std::vector<unsigned long> &pw = db->pw;
+  std::vector<Xapian::docid> &md = db->md; // a synonym group's merged postings
+  std::vector<unsigned long> &mw = db->mw;
+  pd.clear();
+  pw.clear();
+  struct slice {
+    const std::string *term;
+    size_t off, n;
+  };
+  std::vector<slice> read;
+  auto postings = [&](const std::string &t) -> slice {
+    for (const slice &r : read)
+      if (*r.term == t)
+        return r;
+    size_t off = pd.size();
+    for (Xapian::PostingIterator it = xdb.postlist_begin(t); it != xdb.postlist_end(t); ++it) {
+      pd.push_back(*it);
+      pw.push_back(it.get_wdf());
+    }
+    read.push_back({&t, off, pd.size() - off});
+    return read.back();
+  };
   unsigned max_len_docid;
   const uint32_t *lens = ob_wtable_lengths(wt, &max_len_docid);
-  auto score = [&](double tw) {
-    size_t n = pd.size(), nh = hits.size();
+  auto score = [&](double tw, const Xapian::docid *dp, const unsigned long *wp, size_t n) {
+    size_t nh = hits.size();
     hits.resize(nh + n);
     Xapian::docid *h = hits.data();
-    const Xapian::docid *dp = pd.data();
-    const unsigned long *wp = pw.data();
     for (size_t i = 0; i < n; i++) {
       if (i + 16 < n) {
         __builtin_prefetch(&acc[dp[i + 16]], 1);
@@ -1144,47 +1167,38 @@ static bool stage_one_table(ob_xdb *db, const ob_wtable *wt, const ob_xquery *q,
     }
     hits.resize(nh);
   };
-  std::vector<Xapian::PostingIterator> its, ends;
+  std::vector<slice> group;
+  std::vector<size_t> at;
   try {
-    each_clause(q, out, true, N, k1, [&](const clause &c, double tw,
+    each_clause(q, out, true, N, k1, [&](const clause &, double tw,
                                          const std::vector<const std::string *> &present) {
-      pd.clear();
-      pw.clear();
-      if (present.size() == 1 && c.terms.size() == 1) {
-        const std::string &t = *present[0];
-        for (Xapian::PostingIterator it = xdb.postlist_begin(t); it != xdb.postlist_end(t);
-             ++it) {
-          pd.push_back(*it);
-          pw.push_back(it.get_wdf());
-        }
-        score(tw);
+      group.clear();
+      for (const std::string *t : present)
+        group.push_back(postings(*t));
+      if (group.size() == 1) {
+        score(tw, pd.data() + group[0].off, pw.data() + group[0].off, group[0].n);
         return;
       }
       // a synonym group: its terms' postings merged in docid order, the
       // wdf summed per entry, then one part
-      its.clear();
-      ends.clear();
-      for (const std::string *t : present) {
-        its.push_back(xdb.postlist_begin(*t));
-        ends.push_back(xdb.postlist_end(*t));
-      }
+      md.clear();
+      mw.clear();
+      at.assign(group.size(), 0);
       for (;;) {
         Xapian::docid d = 0;
-        for (size_t k = 0; k < its.size(); k++)
-          if (its[k] != ends[k] && (d == 0 || *its[k] < d))
-            d = *its[k];
+        for (size_t k = 0; k < group.size(); k++)
+          if (at[k] < group[k].n && (d == 0 || pd[group[k].off + at[k]] < d))
+            d = pd[group[k].off + at[k]];
         if (d == 0)
           break;
         unsigned long w = 0;
-        for (size_t k = 0; k < its.size(); k++)
-          if (its[k] != ends[k] && *its[k] == d) {
-            w += its[k].get_wdf();
-            ++its[k];
-          }
-        pd.push_back(d);
-        pw.push_back(w);
+        for (size_t k = 0; k < group.size(); k++)
+          if (at[k] < group[k].n && pd[group[k].off + at[k]] == d)
+            w += pw[group[k].off + at[k]++];
+        md.push_back(d);
+        mw.push_back(w);
       }
-      score(tw);
+      score(tw, md.data(), mw.data(), md.size());
     });
   } catch (...) {
     for (Xapian::docid d : hits) {
@@ -1236,22 +1250,38 @@ static void score_common(const Xapian::Database &db, const ob_wtable *wt, const 
     kd[i] = k1 * (normlen * b + (1 - b));
   }
   std::vector<unsigned long> x(nc);
+  // each term's wdf in the candidates, looked up once per search (terms
+  // recur across clauses: 16 % of the lookups, 22 % of the postings read)
+  std::vector<std::pair<const std::string *, size_t>> seen; // term, offset in wd
+  std::vector<unsigned> wd;
   each_clause(q, s1, false, N, k1, [&](const clause &, double tw,
                                        const std::vector<const std::string *> &present) {
     std::fill(x.begin(), x.end(), 0);
     for (const std::string *t : present) {
-      const ob_wterm *w = ob_wtable_find(wt, t->data(), t->size());
-      if (w) {
-        for (size_t i = 0; i < nc; i++)
-          x[i] += ob_wtable_wdf(w, cand[i].first);
-        continue;
+      size_t off = wd.size();
+      for (const auto &e : seen)
+        if (*e.first == *t) {
+          off = e.second;
+          break;
+        }
+      if (off == wd.size()) {
+        wd.resize(off + nc, 0);
+        const ob_wterm *w = ob_wtable_find(wt, t->data(), t->size());
+        if (w) {
+          for (size_t i = 0; i < nc; i++)
+            wd[off + i] = ob_wtable_wdf(w, cand[i].first);
+        } else {
+          Xapian::PostingIterator p = db.postlist_begin(*t), end = db.postlist_end(*t);
+          for (size_t i = 0; i < nc && p != end; i++) {
+            p.skip_to(cand[i].first);
+            if (p != end && *p == cand[i].first)
+              wd[off + i] = p.get_wdf();
+          }
+        }
+        seen.emplace_back(t, off);
       }
-      Xapian::PostingIterator p = db.postlist_begin(*t), end = db.postlist_end(*t);
-      for (size_t i = 0; i < nc && p != end; i++) {
-        p.skip_to(cand[i].first);
-        if (p != end && *p == cand[i].first)
-          x[i] += p.get_wdf();
-      }
+      for (size_t i = 0; i < nc; i++)
+        x[i] += wd[off + i];
     }
     for (size_t i = 0; i < nc; i++)
       if (x[i]) {
