@@ -630,6 +630,7 @@ struct rclause {
   double ub;   /* what it adds to an entry at most (pruning) */
   double rest; /* what the clauses after it add at most (pruning) */
   double yield; /* ub per posting (pruning: the order clauses run in) */
+  int single;   /* a clause of one term (not a synonym group) */
 };
 
 /* Resolves the clauses that match something, with BM25Weight::init()'s
@@ -671,6 +672,20 @@ static size_t resolve(const ob_mindex *m, const ob_mclause *c, size_t nc, double
     r->ub = k1 >= 0 && b >= 0 && b <= 1 && wmax > 0
                 ? termweight * (wmax / (k1 * (nmin * b + (1 - b)) + wmax))
                 : termweight;
+    /* a term that is a clause already (a two-character word is also its
+     * bigram's clause) adds its weight to that clause: its postings are
+     * read once */
+    size_t same = n;
+    if (r->nt == 1 && c[ci].n == 1)
+      for (size_t j = 0; j < n && same == n; j++)
+        if (out[j].nt == 1 && out[j].single && out[j].ts[0] == r->ts[0])
+          same = j;
+    if (same < n && out[same].tw >= 0 && r->tw >= 0) {
+      out[same].tw += r->tw;
+      out[same].ub += r->ub;
+      continue;
+    }
+    r->single = r->nt == 1 && c[ci].n == 1;
     n++;
   }
   return n;
