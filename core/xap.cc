@@ -60,6 +60,9 @@ struct shared_copy {
 // server within its 150 MB at 100,000 files (docs/performance.md).
 static const Xapian::doccount table_share = 20;
 static const size_t table_cap = (size_t)48 << 20;
+// Stage one keeps a search's postings (stage_one_table) up to this many
+// between searches; a longer query's are freed after it.
+static const size_t postings_kept = (size_t)1 << 17;
 
 struct ob_xdb {
   Xapian::Database disk; // the index on disk
@@ -77,7 +80,7 @@ struct ob_xdb {
   // and the postings (docid, wdf) of one search's terms, read before they
   // are scored, and of one synonym group, merged
   std::vector<Xapian::docid> pd, md;
-  std::vector<unsigned long> pw, mw;
+  std::vector<Xapian::termcount> pw, mw;
   double k1 = 1.2, b = 0.75;
   ~ob_xdb()
   {
@@ -1121,9 +1124,9 @@ static bool stage_one_table(ob_xdb *db, const ob_wtable *wt, const ob_xquery *q,
   // accumulator load waiting on Xapian's decoding (a call per posting),
   // while apart they overlap from one posting to the next.
   std::vector<Xapian::docid> &pd = db->pd;
-  std::vector<unsigned long> &pw = db->pw;
+  std::vector<Xapian::termcount> &pw = db->pw;
   std::vector<Xapian::docid> &md = db->md; // a synonym group's merged postings
-  std::vector<unsigned long> &mw = db->mw;
+  std::vector<Xapian::termcount> &mw = db->mw;
   pd.clear();
   pw.clear();
   struct slice {
@@ -1145,7 +1148,7 @@ static bool stage_one_table(ob_xdb *db, const ob_wtable *wt, const ob_xquery *q,
   };
   unsigned max_len_docid;
   const uint32_t *lens = ob_wtable_lengths(wt, &max_len_docid);
-  auto score = [&](double tw, const Xapian::docid *dp, const unsigned long *wp, size_t n) {
+  auto score = [&](double tw, const Xapian::docid *dp, const Xapian::termcount *wp, size_t n) {
     size_t nh = hits.size();
     hits.resize(nh + n);
     Xapian::docid *h = hits.data();
@@ -1191,7 +1194,7 @@ static bool stage_one_table(ob_xdb *db, const ob_wtable *wt, const ob_xquery *q,
             d = pd[group[k].off + at[k]];
         if (d == 0)
           break;
-        unsigned long w = 0;
+        Xapian::termcount w = 0;
         for (size_t k = 0; k < group.size(); k++)
           if (at[k] < group[k].n && pd[group[k].off + at[k]] == d)
             w += pw[group[k].off + at[k]++];
@@ -1206,6 +1209,16 @@ static bool stage_one_table(ob_xdb *db, const ob_wtable *wt, const ob_xquery *q,
       met[d] = false;
     }
     throw;
+  }
+  // a long query's postings are not kept past it: 8 bytes a posting, a
+  // few MB for the longest bench queries, in each worker (server RSS)
+  if (pd.capacity() > postings_kept) {
+    std::vector<Xapian::docid>().swap(pd);
+    std::vector<Xapian::termcount>().swap(pw);
+  }
+  if (md.capacity() > postings_kept) {
+    std::vector<Xapian::docid>().swap(md);
+    std::vector<Xapian::termcount>().swap(mw);
   }
   out.cand.clear();
   out.cand.reserve(hits.size());
