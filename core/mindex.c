@@ -635,7 +635,9 @@ struct rclause {
 
 /* Resolves the clauses that match something, with BM25Weight::init()'s
  * term weights (idf, the clause's scale, k3 = 1 with wqf 1, then
- * (k1 + 1), in Xapian's order of operations). */
+ * (k1 + 1), in Xapian's order of operations). A one-term clause whose
+ * term has a one-term clause already is folded into it (weights and
+ * bounds added; scores move by rounding only). */
 static size_t resolve(const ob_mindex *m, const ob_mclause *c, size_t nc, double k1, double b,
                       struct rclause *out)
 {

@@ -1068,7 +1068,7 @@ static void each_clause(const ob_xquery *q, const stage &s, bool kept, double N,
 // frequency first, then the OR of all clauses. Asking Xapian instead
 // (get_mset(0, 0)) opens every posting list: 7 % of a search at 100k, for
 // an estimate it then rounds to one digit (400,000 for most bench queries
-// at 100k). The in-memory copy estimates with the same formula.
+// at 100k). mindex.c estimates its clauses with the same formula.
 static Xapian::doccount full_estimate(const ob_xquery *q, const stage &s, double N)
 {
   std::vector<double> freqs, all;
