@@ -293,7 +293,8 @@ int main(int argc, char **argv)
   }
   if (!db || !qfile || rounds < 1) {
     fprintf(stderr, "usage: obbench --db DIR --queries FILE [--n N] [--rounds R] [--limit L] "
-                    "[--memory N] [--shared N] [--exact] [--compare] [--common F] [--pool N] [--clauses N]\n");
+                    "[--memory N] [--shared N] [--exact] [--compare] [--common F] [--pool N] "
+                    "[--clauses N]\n");
     return 2;
   }
   ob_text *t = NULL;
