@@ -1024,11 +1024,11 @@ static bool stage_one(const Xapian::Database &db, const ob_xquery *q, const ob_x
 }
 
 // Clause c's terms that occur (tf[k]: term k's frequency, as
-// rare_clauses() read it) into present, and the clause's BM25 term
-// weight with Xapian's statistics (a synonym group's frequency its OR
-// estimate: mindex.h's formulas). freqs is scratch.
-static double clause_terms(const clause &c, const Xapian::doccount *tf, double N, double k1,
-                           std::vector<double> &freqs, std::vector<const std::string *> &present)
+// rare_clauses() read it) into present, and the clause's frequency with
+// Xapian's statistics: its term's, or a synonym group's OR estimate
+// (mindex.h's formula); 0 when none occurs. freqs is scratch.
+static double clause_freq(const clause &c, const Xapian::doccount *tf, double N,
+                          std::vector<double> &freqs, std::vector<const std::string *> &present)
 {
   freqs.clear();
   present.clear();
@@ -1039,9 +1039,15 @@ static double clause_terms(const clause &c, const Xapian::doccount *tf, double N
     }
   if (present.empty())
     return 0;
-  double freq = c.terms.size() == 1 ? freqs[0]
-                                    : ob_mindex_or_estimate(freqs.data(), freqs.size(), N);
-  return ob_mindex_clause_weight(N, freq, c.scale, k1);
+  return c.terms.size() == 1 ? freqs[0] : ob_mindex_or_estimate(freqs.data(), freqs.size(), N);
+}
+
+// The same, and the clause's BM25 term weight from that frequency.
+static double clause_terms(const clause &c, const Xapian::doccount *tf, double N, double k1,
+                           std::vector<double> &freqs, std::vector<const std::string *> &present)
+{
+  double freq = clause_freq(c, tf, N, freqs, present);
+  return present.empty() ? 0 : ob_mindex_clause_weight(N, freq, c.scale, k1);
 }
 
 // Calls fn(clause, its BM25 term weight, its terms that occur) for each
@@ -1072,16 +1078,12 @@ static void each_clause(const ob_xquery *q, const stage &s, bool kept, double N,
 static Xapian::doccount full_estimate(const ob_xquery *q, const stage &s, double N)
 {
   std::vector<double> freqs, all;
+  std::vector<const std::string *> present;
   size_t first = 0;
   for (size_t ci = 0; ci < q->clauses.size(); first += q->clauses[ci++].terms.size()) {
-    freqs.clear();
-    for (size_t k = 0; k < q->clauses[ci].terms.size(); k++)
-      if (s.tf[first + k])
-        freqs.push_back((double)s.tf[first + k]);
-    if (freqs.empty())
-      continue;
-    all.push_back(freqs.size() == 1 ? freqs[0]
-                                    : ob_mindex_or_estimate(freqs.data(), freqs.size(), N));
+    double freq = clause_freq(q->clauses[ci], &s.tf[first], N, freqs, present);
+    if (!present.empty())
+      all.push_back(freq);
   }
   if (all.empty())
     return 0;
