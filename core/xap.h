@@ -74,7 +74,7 @@ ob_status ob_xdb_preload(ob_xdb *db, unsigned long max_docs, char *err) OB_WUR;
  * (≈ 2.2–3 s per 100,000 entries), the handle searches with Xapian; after a
  * write moves the index, again until the new copy is made. An index with
  * more than max_docs entries gets, the same way, the wdf table of its
- * most common terms (wtable.h, 48 MiB at most; none past ≈ 6 M docids)
+ * most common terms (wtable.h, 56 MiB at most; none past ≈ 7 M docids)
  * and every entry's length, from which an unfiltered two-stage match
  * (ob_xprune) runs its first stage and scores its second; the "copy"
  * below is that table then (ob_xdb_in_memory stays 0). */

@@ -33,7 +33,7 @@ static void usage(FILE *f)
         "  --memory-shared N   a larger index of at most N entries: one copy in memory\n"
         "                      (records deflated) shared by the workers, made in the\n"
         "                      background after each write (default 200000; 0 = never);\n"
-        "                      past N, a table of its common terms (48 MiB at most)\n"
+        "                      past N, a table of its common terms (56 MiB at most)\n"
         "  --lang DIR          language resources: ops.dic, synonyms.txt\n"
         "  --tokens FILE       reviewers' tokens ('NAME SHA256-HEX' lines): enables the\n"
         "                      write routes (POST lessons, faults); without it they are\n"
