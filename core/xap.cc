@@ -19,6 +19,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -47,6 +48,22 @@ struct shared_copy {
   Xapian::rev rev = 0;
   ob_mindex *m = nullptr;
   ob_wtable *wt = nullptr;
+  // with wt: every entry's collapse value in value slot s (the slots
+  // mindex.h keeps) as key[s][docid], an index into the values, -1 for
+  // none (key[s] empty: no entry has one); value k is
+  // key_text[key_at[k] .. key_at[k + 1]). Stage two then ranks and
+  // collapses its candidates without reading a value from disk
+  // (rank_table).
+  std::vector<int32_t> key[OB_MINDEX_SLOTS];
+  std::string key_text;
+  std::vector<size_t> key_at;
+  size_t key_bytes() const
+  {
+    size_t n = key_text.capacity() + key_at.capacity() * sizeof(size_t);
+    for (const auto &k : key)
+      n += k.capacity() * sizeof(int32_t);
+    return n;
+  }
   ~shared_copy()
   {
     ob_mindex_free(m);
@@ -83,6 +100,7 @@ struct ob_xdb {
   // are scored, and of one synonym group, merged
   std::vector<Xapian::docid> pd, md;
   std::vector<Xapian::termcount> pw, mw;
+  std::vector<unsigned> seen; // rank_table's count per collapse value
   double k1 = 1.2, b = 0.75;
   ~ob_xdb()
   {
@@ -418,6 +436,50 @@ static std::shared_ptr<shared_copy> make_table(const Xapian::Database &db,
       return nullptr;
     ob_wtable_set_length(c->wt, *it, it.get_doclength());
   }
+  // the values, each kept once (an open-addressing set of their indexes:
+  // a map of strings took 7 MB more while it was made, at 100,000 files)
+  std::vector<int32_t> set(1024, -1);
+  size_t nkeys = 0;
+  auto value = [&](int32_t k) {
+    return std::string_view(c->key_text).substr(c->key_at[(size_t)k],
+                                                c->key_at[(size_t)k + 1] - c->key_at[(size_t)k]);
+  };
+  auto place = [&](std::vector<int32_t> &in, std::string_view v) -> int32_t & {
+    size_t mask = in.size() - 1;
+    for (size_t i = std::hash<std::string_view>()(v) & mask;; i = (i + 1) & mask)
+      if (in[i] < 0 || value(in[i]) == v)
+        return in[i];
+  };
+  c->key_at.push_back(0);
+  for (unsigned s = 0; s < OB_MINDEX_SLOTS; s++) {
+    if (!db.get_value_freq(s))
+      continue;
+    c->key[s].assign((size_t)db.get_lastdocid() + 1, -1);
+    for (Xapian::ValueIterator v = db.valuestream_begin(s); v != db.valuestream_end(s); ++v) {
+      if (++seen % 4096 == 0 && stop.load(std::memory_order_relaxed))
+        return nullptr;
+      const std::string &val = *v;
+      if (val.empty() || v.get_docid() >= c->key[s].size())
+        continue; // (Xapian does not collapse on an empty value either)
+      int32_t &slot = place(set, val);
+      int32_t k = slot;
+      if (k < 0) {
+        slot = k = (int32_t)nkeys++;
+        c->key_text += val;
+        c->key_at.push_back(c->key_text.size());
+        if (nkeys * 2 > set.size()) { // grow: every value placed again
+          std::vector<int32_t> more(set.size() * 2, -1);
+          for (size_t i = 0; i < nkeys; i++)
+            place(more, value((int32_t)i)) = (int32_t)i;
+          set.swap(more);
+        }
+      }
+      c->key[s][v.get_docid()] = k;
+    }
+  }
+  std::vector<int32_t>().swap(set);
+  c->key_text.shrink_to_fit();
+  c->key_at.shrink_to_fit();
   Xapian::doccount n = db.get_doccount();
   std::vector<std::pair<Xapian::doccount, std::string>> common;
   for (Xapian::TermIterator t = db.allterms_begin(); t != db.allterms_end(); ++t) {
@@ -703,7 +765,8 @@ extern "C" size_t ob_xdb_shared_bytes(ob_xdb *db)
 {
   if (!db->big)
     return 0;
-  return db->big->m ? ob_mindex_bytes(db->big->m) : ob_wtable_bytes(db->big->wt);
+  return db->big->m ? ob_mindex_bytes(db->big->m)
+                    : ob_wtable_bytes(db->big->wt) + db->big->key_bytes();
 }
 
 extern "C" int ob_xdb_shared_state(ob_xdb *db)
@@ -954,7 +1017,11 @@ static std::vector<bool> rare_clauses(const Xapian::Database &db, const ob_xquer
 }
 
 // Copies hits [offset, offset + limit) of the ranked list, with their data.
-static void fill(const std::vector<std::pair<double, Xapian::MSetIterator>> &ranked,
+// A hit as ranked: its weight (the prior applied) and docid.
+typedef std::pair<double, Xapian::docid> ranked_hit;
+
+// Copies hits [offset, offset + limit) of the ranked list, with their data.
+static void fill(const Xapian::Database &db, const std::vector<ranked_hit> &ranked,
                  Xapian::doccount estimate, size_t offset, size_t limit, ob_xresults *res)
 {
   res->total = estimate;
@@ -962,36 +1029,98 @@ static void fill(const std::vector<std::pair<double, Xapian::MSetIterator>> &ran
   size_t n = ranked.size() > offset ? std::min(ranked.size() - offset, limit) : 0;
   res->hits = static_cast<ob_xhit *>(ob_xcalloc(n ? n : 1, sizeof(ob_xhit)));
   for (size_t i = 0; i < n; i++) {
-    const Xapian::MSetIterator &it = ranked[offset + i].second;
-    std::string data = it.get_document().get_data();
+    std::string data = db.get_document(ranked[offset + i].second).get_data();
     ob_xhit &h = res->hits[res->n++];
-    h.docid = *it;
+    h.docid = ranked[offset + i].second;
     h.score = ranked[offset + i].first;
     h.data = ob_xstrndup(data.data(), data.size());
     h.data_len = data.size();
   }
 }
 
-// The mset as a ranked list, with the prior applied: a stable sort keeps
-// Xapian's order among equal scores.
-static void rank(const Xapian::MSet &mset, const ob_xsearch_opts *o,
-                 std::vector<std::pair<double, Xapian::MSetIterator>> &out)
+// The prior applied to a ranked list (factor where the value starts with
+// the prefix, by key_of(i): the value of hit i), then a stable sort: it
+// keeps Xapian's order among equal scores.
+template <class K>
+static void apply_prior(const ob_xsearch_opts *o, std::vector<ranked_hit> &out, K key_of)
 {
   const ob_xprior *prior = o ? o->prior : nullptr;
+  if (!prior)
+    return;
+  size_t plen = std::strlen(prior->prefix);
+  for (size_t i = 0; i < out.size(); i++)
+    if (key_of(i, prior->prefix, plen))
+      out[i].first *= prior->factor;
+  std::stable_sort(out.begin(), out.end(),
+                   [](const ranked_hit &x, const ranked_hit &y) { return x.first > y.first; });
+}
+
+// The mset as a ranked list, with the prior applied.
+static void rank(const Xapian::MSet &mset, const ob_xsearch_opts *o, std::vector<ranked_hit> &out)
+{
   out.clear();
+  std::vector<std::string> keys;
   for (Xapian::MSetIterator it = mset.begin(); it != mset.end(); ++it) {
-    double w = it.get_weight();
-    if (prior) {
-      std::string key = o->collapse_max ? it.get_collapse_key()
-                                        : it.get_document().get_value(o->collapse_slot);
-      if (key.compare(0, std::strlen(prior->prefix), prior->prefix) == 0)
-        w *= prior->factor;
-    }
-    out.emplace_back(w, it);
+    out.emplace_back(it.get_weight(), *it);
+    if (o && o->prior)
+      keys.push_back(o->collapse_max ? it.get_collapse_key()
+                                     : it.get_document().get_value(o->collapse_slot));
   }
-  if (prior)
-    std::stable_sort(out.begin(), out.end(),
-                     [](const auto &x, const auto &y) { return x.first > y.first; });
+  apply_prior(o, out, [&](size_t i, const char *prefix, size_t plen) {
+    return keys[i].compare(0, plen, prefix) == 0;
+  });
+}
+
+// Stage two's candidates (docid, full score) ranked as an Enquire ranks
+// them as a posting list (Scored): by score, equal scores by docid, at
+// most collapse_max per collapse value (an entry without one is never
+// collapsed), ranks [first, want) into out with the prior applied as
+// rank() applies it, the value of each read from c (shared_copy::key)
+// instead of from disk: at 100,000 files an Enquire read ≈ 95 blocks of
+// values a search (its own 14 % of the searches' time; docs/performance.md,
+// session 18). Returns how many of the candidates the collapse keeps, or
+// -1 when c has no values of the slot asked for (Enquire then). seen is
+// scratch, zero between calls.
+static long rank_table(const shared_copy &c, std::vector<std::pair<Xapian::docid, double>> &cand,
+                       const ob_xsearch_opts *o, size_t first, size_t want,
+                       std::vector<unsigned> &seen, std::vector<ranked_hit> &out)
+{
+  bool keyed = o->collapse_max || o->prior;
+  if (keyed && (o->collapse_slot >= OB_MINDEX_SLOTS || c.key[o->collapse_slot].empty()))
+    return -1;
+  const std::vector<int32_t> *key = keyed ? &c.key[o->collapse_slot] : nullptr;
+  auto key_of = [&](Xapian::docid d) { return d < key->size() ? (*key)[d] : -1; };
+  std::sort(cand.begin(), cand.end(), [](const auto &x, const auto &y) {
+    return x.second > y.second || (x.second == y.second && x.first < y.first);
+  });
+  out.clear();
+  std::vector<int32_t> keys; // of out's hits
+  long kept = 0;
+  if (o->collapse_max && seen.size() < c.key_at.size())
+    seen.resize(c.key_at.size(), 0);
+  for (const auto &d : cand) {
+    int32_t k = keyed ? key_of(d.first) : -1;
+    if (o->collapse_max && k >= 0 && seen[(size_t)k]++ >= o->collapse_max)
+      continue;
+    if ((size_t)kept >= first && (size_t)kept < want) {
+      out.emplace_back(d.second, d.first);
+      keys.push_back(k);
+    }
+    kept++;
+  }
+  if (o->collapse_max)
+    for (const auto &d : cand) {
+      int32_t k = key_of(d.first);
+      if (k >= 0)
+        seen[(size_t)k] = 0;
+    }
+  apply_prior(o, out, [&](size_t i, const char *prefix, size_t plen) {
+    if (keys[i] < 0)
+      return plen == 0;
+    size_t at = c.key_at[(size_t)keys[i]], len = c.key_at[(size_t)keys[i] + 1] - at;
+    return len >= plen && c.key_text.compare(at, plen, prefix) == 0;
+  });
+  return kept;
 }
 
 // What stage one found: the candidates with their weights over the rare
@@ -1410,8 +1539,16 @@ extern "C" ob_status ob_xdb_search(ob_xdb *db, const ob_xquery *q, const ob_xsea
         }
         if (fresh) {
           // the candidates scored in full from the table, then ranked
-          // and collapsed by Xapian as the full query would be
+          // and collapsed as Xapian would rank the full query
           score_common(db->disk, table->wt, q, s1, db->k1, db->b);
+          std::vector<ranked_hit> ranked;
+          long kept = rank_table(*table, s1.cand, o, first, want, db->seen, ranked);
+          if (kept >= 0) {
+            res->pruned = 2;
+            fill(db->disk, ranked, std::max(estimate, (Xapian::doccount)kept),
+                 o->offset - first, o->limit, res);
+            return OB_OK;
+          }
           Scored cand(std::move(s1.cand));
           enq.set_query(Xapian::Query(&cand));
           mset = enq.get_mset((Xapian::doccount)first, (Xapian::doccount)(want - first));
@@ -1431,9 +1568,9 @@ extern "C" ob_status ob_xdb_search(ob_xdb *db, const ob_xquery *q, const ob_xsea
       }
       if (mset.get_matches_estimated() > estimate)
         estimate = mset.get_matches_estimated();
-      std::vector<std::pair<double, Xapian::MSetIterator>> ranked;
+      std::vector<ranked_hit> ranked;
       rank(mset, o, ranked);
-      fill(ranked, estimate, o->offset - first, o->limit, res);
+      fill(db->disk, ranked, estimate, o->offset - first, o->limit, res);
       return OB_OK;
     } catch (const Xapian::DatabaseModifiedError &) {
       if (attempt > 0)
@@ -1460,9 +1597,9 @@ extern "C" ob_status ob_xdb_by_term(ob_xdb *db, const char *term, size_t limit,
       enq.set_weighting_scheme(Xapian::BoolWeight());
       enq.set_docid_order(Xapian::Enquire::ASCENDING);
       Xapian::MSet mset = enq.get_mset(0, (Xapian::doccount)limit);
-      std::vector<std::pair<double, Xapian::MSetIterator>> ranked;
+      std::vector<ranked_hit> ranked;
       rank(mset, nullptr, ranked);
-      fill(ranked, mset.get_matches_estimated(), 0, limit, res);
+      fill(db->disk, ranked, mset.get_matches_estimated(), 0, limit, res);
       return OB_OK;
     } catch (const Xapian::DatabaseModifiedError &) {
       if (attempt > 0)

@@ -628,21 +628,23 @@ static void test_table(const char *path)
      "scored from the table: %zu of the %zu two-stage searches of %zu", tabled, narrowed, runs);
   OK(compared >= runs * 5, "hits compared with the exact scores: %zu", compared);
 
-  /* a write: a new entry, the only one with 犇, and 的 (a common term,
-   * scored in stage two) three times. Until the table of the new
-   * revision is made stage two runs in Xapian, then from that table;
-   * either way the entry's score is its exact one */
+  /* a write: two new entries alike, the only ones with 犇, and 的 (a
+   * common term, scored in stage two) three times. Until the table of the
+   * new revision is made stage two runs in Xapian, then from that table;
+   * either way the entries' score is their exact one, and of the two
+   * (equal scores) the first added ranks first, as in Xapian */
   {
-    const ob_xprune one = {1, 0.01, 1, 0};
+    const ob_xprune one = {1, 0.01, 1, 0}, two = {1, 0.01, 2, 0};
     ob_xwriter *w = NULL;
     ob_xdoc *doc = ob_xdoc_new();
     ob_xdoc_add_term(doc, "Qxsearch-table-probe", 20, 1);
     ob_xdoc_add_term(doc, "犇", strlen("犇"), 1);
     ob_xdoc_add_term(doc, "的", strlen("的"), 3);
-    int changed = 0, p1 = 0, p2 = 0, pe = 0;
-    unsigned d1 = 0, d2 = 0, de = 0;
+    int changed = 0, p1 = 0, p2 = 0, p3 = 0, pe = 0;
+    unsigned d1 = 0, d2 = 0, d3 = 0, de = 0;
     if (OK(ob_xwriter_open(path, &w, err) == OB_OK, "writer: %s", err)) {
-      OK(ob_xwriter_add(w, doc, err) == OB_OK && ob_xwriter_commit(w, err) == OB_OK,
+      OK(ob_xwriter_add(w, doc, err) == OB_OK && ob_xwriter_add(w, doc, err) == OB_OK &&
+             ob_xwriter_commit(w, err) == OB_OK,
          "write: %s", err);
       ob_xwriter_close(w);
     }
@@ -651,9 +653,14 @@ static void test_table(const char *path)
     double s1 = probe_score(a, &one, &d1, &p1);
     OK(ob_xdb_share_wait(a, 60) && ob_xdb_shared_state(a) == 2, "the new revision's table");
     double s2 = probe_score(a, &one, &d2, &p2);
+    double s3 = probe_score(a, &two, &d3, &p3);
     double se = probe_score(a, NULL, &de, &pe);
-    OK(p1 >= 1 && p2 == 2 && pe == 0, "two-stage before (%d) and after (%d) the table", p1, p2);
-    OK(d1 == de && d2 == de && se > 0, "the new entry first: %u, %u, %u", d1, d2, de);
+    OK(p1 >= 1 && p2 == 2 && p3 == 2 && pe == 0,
+       "two-stage before (%d) and after (%d, %d) the table", p1, p2, p3);
+    OK(d1 == de && d2 == de && d3 == de && se > 0, "the first new entry first: %u, %u, %u, %u",
+       d1, d2, d3, de);
+    OK(fabs(s3 - se) < 1e-9 * (1 + se), "a tie ranked from the table: %.12f, %.12f exact", s3,
+       se);
     OK(fabs(s1 - se) < 1e-9 * (1 + se) && fabs(s2 - se) < 1e-9 * (1 + se),
        "its score %.12f before the table, %.12f after, %.12f exact", s1, s2, se);
     if (OK(ob_xwriter_open(path, &w, err) == OB_OK, "writer: %s", err)) {
