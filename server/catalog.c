@@ -21,10 +21,19 @@ void ob_catalog_init(struct ob_catalog *c)
   pthread_mutex_init(&c->mu, NULL);
 }
 
+void ob_catalog_release(void *body)
+{
+  struct ob_catalog_body *b = body;
+  if (b && atomic_fetch_sub(&b->refs, 1) == 1) {
+    free(b->data);
+    free(b);
+  }
+}
+
 void ob_catalog_clear(struct ob_catalog *c)
 {
-  free(c->json);
-  c->json = NULL;
+  ob_catalog_release(c->body);
+  c->body = NULL;
   pthread_mutex_destroy(&c->mu);
 }
 
@@ -180,30 +189,37 @@ out:
   return st;
 }
 
-ob_status ob_catalog_json(struct ob_catalog *c, ob_xdb *db, const char *gen, ob_buf *json,
-                          char *err)
+ob_status ob_catalog_json(struct ob_catalog *c, ob_xdb *db, const char *gen,
+                          struct ob_catalog_body **body, char *err)
 {
   ob_buf b;
   ob_status st;
+  struct ob_catalog_body *old = NULL, *nb;
+  *body = NULL;
   pthread_mutex_lock(&c->mu);
-  if (c->json && strcmp(c->gen, gen) == 0) {
-    st = ob_buf_append(json, c->json, c->len);
+  if (c->body && strcmp(c->gen, gen) == 0) {
+    atomic_fetch_add(&c->body->refs, 1);
+    *body = c->body;
     pthread_mutex_unlock(&c->mu);
-    return st;
+    return OB_OK;
   }
   pthread_mutex_unlock(&c->mu);
   /* build outside the lock: other workers keep answering meanwhile */
   ob_buf_init(&b, CATALOG_JSON_MAX);
-  if ((st = build(db, &b, err)) || (st = ob_buf_append(json, b.data, b.len))) {
+  if ((st = build(db, &b, err))) {
     ob_buf_free(&b);
     return st;
   }
+  nb = ob_xmalloc(sizeof *nb);
+  atomic_init(&nb->refs, 2); /* the cache's and the caller's */
+  nb->data = ob_buf_detach(&b, &nb->len);
   pthread_mutex_lock(&c->mu);
-  free(c->json);
-  c->len = b.len;
-  c->json = ob_buf_detach(&b, NULL);
+  old = c->body;
+  c->body = nb;
   snprintf(c->gen, sizeof c->gen, "%s", gen);
   pthread_mutex_unlock(&c->mu);
+  ob_catalog_release(old); /* replies still sending it keep theirs */
+  *body = nb;
   return OB_OK;
 }
 

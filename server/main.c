@@ -60,6 +60,15 @@ static int count_arg(const char *opt, const char *s, long lo, long hi, long *out
   return 1;
 }
 
+#ifdef OB_JEMALLOC
+/* jemalloc's options, read when it starts: one arena for every thread.
+ * Its default (four per core) kept each worker's freed pages apart: at
+ * 100,000 files the server held 126-131 MB under search load and 147-155
+ * MB after the first /api/categories, against 117-121 and 135-140 MB with
+ * one arena, at the same speed (docs/performance.md, session 18). */
+const char *malloc_conf = "narenas:1";
+#endif
+
 int main(int argc, char **argv)
 {
   ob_srv_opts o;

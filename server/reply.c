@@ -133,15 +133,11 @@ static void reply_304(struct ob_req *rq, const char *etag, int gz, const char *c
   finish(rq, MHD_HTTP_NOT_MODIFIED, resp, 0);
 }
 
-/* Queues len bytes of data (taken), gzip'ed already when gz. */
-static void queue_body(struct ob_req *rq, unsigned status, const char *ctype, char *data,
-                       size_t len, int gz, const char *etag, const char *cache)
+/* Queues resp (len bytes), gzip'ed already when gz. */
+static void queue_resp(struct ob_req *rq, unsigned status, const char *ctype,
+                       struct MHD_Response *resp, size_t len, int gz, const char *etag,
+                       const char *cache)
 {
-  struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
-  if (!resp) {
-    free(data);
-    return;
-  }
   (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
   (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, CC_API);
   (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
@@ -152,6 +148,18 @@ static void queue_body(struct ob_req *rq, unsigned status, const char *ctype, ch
   if (cache)
     (void)MHD_add_response_header(resp, "X-Opsbook-Cache", cache);
   finish(rq, status, resp, len);
+}
+
+/* Queues len bytes of data (taken), gzip'ed already when gz. */
+static void queue_body(struct ob_req *rq, unsigned status, const char *ctype, char *data,
+                       size_t len, int gz, const char *etag, const char *cache)
+{
+  struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+  if (!resp) {
+    free(data);
+    return;
+  }
+  queue_resp(rq, status, ctype, resp, len, gz, etag, cache);
 }
 
 static int wants_gzip(struct ob_req *rq, size_t len)
@@ -229,6 +237,28 @@ void ob_reply_json_cache(struct ob_req *rq, ob_buf *body, const ob_buf *key)
 void ob_reply_json(struct ob_req *rq, unsigned status, ob_buf *body, const char *etag)
 {
   reply_body(rq, status, CT_JSON, body, etag);
+}
+
+void ob_reply_json_shared(struct ob_req *rq, char *data, size_t len,
+                          void (*release)(void *), void *cls)
+{
+  if (wants_gzip(rq, len)) {
+    char *z;
+    size_t zlen;
+    if (ob_slot_gzip(rq->slot, data, len, &z, &zlen) == OB_OK) {
+      release(cls);
+      queue_body(rq, MHD_HTTP_OK, CT_JSON, z, zlen, 1, NULL, NULL);
+      return;
+    }
+  }
+  /* libmicrohttpd calls release(cls) when it has sent the reply or drops it */
+  struct MHD_Response *resp =
+      MHD_create_response_from_buffer_with_free_callback_cls(len, data, release, cls);
+  if (!resp) {
+    release(cls);
+    return;
+  }
+  queue_resp(rq, MHD_HTTP_OK, CT_JSON, resp, len, 0, NULL, NULL);
 }
 
 void ob_reply_text(struct ob_req *rq, const char *ctype, ob_buf *body)

@@ -411,27 +411,24 @@ out:
   ob_buf_free(&body);
 }
 
-/* GET /api/categories */
+/* GET /api/categories: the catalog's body itself, not a copy (11 MB at
+ * 100,000 files) */
 static void route_categories(struct ob_req *rq)
 {
   char err[OB_ERR_SIZE];
-  ob_buf body;
+  struct ob_catalog_body *body = NULL;
   ob_status st;
   int tries = 0;
-  ob_buf_init(&body, OB_SRV_REPLY_MAX);
   if (refresh(rq, 0))
-    goto out;
+    return;
   do {
-    ob_buf_reset(&body);
     st = ob_catalog_json(&rq->srv->catalog, rq->slot->db, rq->slot->gen, &body, err);
   } while (retry_index(rq, st, &tries));
   if (st) {
     reply_status(rq, st == OB_EINDEX ? st : OB_EINTERNAL, err);
-    goto out;
+    return;
   }
-  ob_reply_json(rq, MHD_HTTP_OK, &body, NULL);
-out:
-  ob_buf_free(&body);
+  ob_reply_json_shared(rq, body->data, body->len, ob_catalog_release, body);
 }
 
 /* GET /healthz */

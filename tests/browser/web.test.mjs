@@ -267,6 +267,13 @@ test('reading: an SOP shows its table of contents, anchors work', async () => {
 
 test('reading: 目录 lists every document by category', async () => {
   const cats = await apiJson('/api/categories');
+  /* the server's cached body, sent plain and gzip'ed (it is over 1 KB) */
+  const plain = await fetch(srv.base + '/api/categories', { headers: { 'accept-encoding': 'identity' } });
+  const packed = await fetch(srv.base + '/api/categories', { headers: { 'accept-encoding': 'gzip' } });
+  assert.equal(plain.headers.get('content-encoding'), null);
+  assert.equal(packed.headers.get('content-encoding'), 'gzip');
+  assert.deepEqual(await plain.json(), cats);
+  assert.deepEqual(await packed.json(), cats);
   await page.goto(srv.base + '/#/toc');
   await page.waitForSelector('.toc-cat');
   assert.equal((await page.$$('.toc-cat')).length, cats.categories.length);

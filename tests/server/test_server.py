@@ -295,6 +295,15 @@ def test_categories_health_metrics(s):
     check(len(ids) == len(set(ids)) == 5, f"one entry per document {ids}")
     check(all(set(d) == {"id", "type", "title"} for c in r["categories"] for d in c["docs"]),
           "category doc shape")
+    # the cached body is sent as it is, plain or gzip'ed, as often as asked
+    st, h, plain = s.get("/api/categories")
+    check(st == 200 and json.loads(plain) == r
+          and h.get("content-type") == "application/json; charset=utf-8",
+          "categories again, from the cache")
+    st, h, packed = s.get("/api/categories", {"Accept-Encoding": "gzip"})
+    gz = h.get("content-encoding") == "gzip"
+    check(st == 200 and (gzip.decompress(packed) if gz else packed) == plain,
+          f"categories with gzip accepted (gzip'ed: {gz})")
     st, _, r = s.json("/healthz")
     check(st == 200 and r["status"] == "ok" and r["docs"] == 5, f"healthz {r}")
     check(re.fullmatch(r"idx-\d+:\d+", r["generation"]) is not None, "healthz generation")
