@@ -73,7 +73,7 @@ struct shared_copy {
 
 // The table holds the terms in at least 1/table_share of the entries,
 // the most common first, in at most table_cap bytes: at 490,000 entries,
-// 475 of those 854 terms (59 MB; 1 s to make), every term stage one
+// 475 of those 854 terms (59 MB; 1.2-1.7 s to make), every term stage one
 // leaves to stage two (more common than ob_xprune.common, 10 %) and a
 // few more. The cap keeps the server within its 150 MB at 100,000 files
 // (docs/performance.md).
