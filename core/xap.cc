@@ -1016,7 +1016,6 @@ static std::vector<bool> rare_clauses(const Xapian::Database &db, const ob_xquer
   return keep;
 }
 
-// Copies hits [offset, offset + limit) of the ranked list, with their data.
 // A hit as ranked: its weight (the prior applied) and docid.
 typedef std::pair<double, Xapian::docid> ranked_hit;
 
@@ -1077,8 +1076,8 @@ static void rank(const Xapian::MSet &mset, const ob_xsearch_opts *o, std::vector
 // collapsed), ranks [first, want) into out with the prior applied as
 // rank() applies it, the value of each read from c (shared_copy::key)
 // instead of from disk: at 100,000 files an Enquire read ≈ 95 blocks of
-// values a search (its own 14 % of the searches' time; docs/performance.md,
-// session 18). Returns how many of the candidates the collapse keeps, or
+// values a search, ≈ 10 % of its time (docs/performance.md, session 18).
+// Returns how many of the candidates the collapse keeps, or
 // -1 when c has no values of the slot asked for (Enquire then). seen is
 // scratch, zero between calls.
 static long rank_table(const shared_copy &c, std::vector<std::pair<Xapian::docid, double>> &cand,
