@@ -11,9 +11,11 @@
 #include "index.h"
 #include "json.h"
 #include "schema.h"
+#include "slot.h"
 
 #define CATALOG_SCAN_MAX 1000000
 #define CATALOG_JSON_MAX (16u << 20)
+#define CATALOG_GZIP_LEVEL 6 /* once per generation: smaller than replies' level 1 */
 
 void ob_catalog_init(struct ob_catalog *c)
 {
@@ -26,6 +28,7 @@ void ob_catalog_release(void *body)
   struct ob_catalog_body *b = body;
   if (b && atomic_fetch_sub(&b->refs, 1) == 1) {
     free(b->data);
+    free(b->gz);
     free(b);
   }
 }
@@ -213,6 +216,14 @@ ob_status ob_catalog_json(struct ob_catalog *c, ob_xdb *db, const char *gen,
   nb = ob_xmalloc(sizeof *nb);
   atomic_init(&nb->refs, 2); /* the cache's and the caller's */
   nb->data = ob_buf_detach(&b, &nb->len);
+  /* compressed once per generation: 29 ms a reply at 100k files when each
+   * reply compressed it */
+  if (ob_gzip_once(nb->data, nb->len, CATALOG_GZIP_LEVEL, &nb->gz, &nb->gzlen) == OB_OK) {
+    nb->gz = ob_xrealloc(nb->gz, nb->gzlen); /* it had room for the worst case */
+  } else {
+    nb->gz = NULL;
+    nb->gzlen = 0;
+  }
   pthread_mutex_lock(&c->mu);
   old = c->body;
   c->body = nb;

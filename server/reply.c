@@ -239,10 +239,11 @@ void ob_reply_json(struct ob_req *rq, unsigned status, ob_buf *body, const char 
   reply_body(rq, status, CT_JSON, body, etag);
 }
 
-void ob_reply_json_shared(struct ob_req *rq, char *data, size_t len,
+void ob_reply_json_shared(struct ob_req *rq, char *data, size_t len, char *gz, size_t gzlen,
                           void (*release)(void *), void *cls)
 {
-  if (wants_gzip(rq, len)) {
+  int gzip = wants_gzip(rq, len);
+  if (gzip && !gz) {
     char *z;
     size_t zlen;
     if (ob_slot_gzip(rq->slot, data, len, &z, &zlen) == OB_OK) {
@@ -250,6 +251,11 @@ void ob_reply_json_shared(struct ob_req *rq, char *data, size_t len,
       queue_body(rq, MHD_HTTP_OK, CT_JSON, z, zlen, 1, NULL, NULL);
       return;
     }
+    gzip = 0;
+  }
+  if (gzip) {
+    data = gz;
+    len = gzlen;
   }
   /* libmicrohttpd calls release(cls) when it has sent the reply or drops it */
   struct MHD_Response *resp =
@@ -258,7 +264,7 @@ void ob_reply_json_shared(struct ob_req *rq, char *data, size_t len,
     release(cls);
     return;
   }
-  queue_resp(rq, MHD_HTTP_OK, CT_JSON, resp, len, 0, NULL, NULL);
+  queue_resp(rq, MHD_HTTP_OK, CT_JSON, resp, len, gzip, NULL, NULL);
 }
 
 void ob_reply_text(struct ob_req *rq, const char *ctype, ob_buf *body)

@@ -29,10 +29,10 @@ void ob_reply_json(struct ob_req *rq, unsigned status, ob_buf *body, const char 
 int ob_reply_cached(struct ob_req *rq, const ob_buf *key);
 void ob_reply_json_cache(struct ob_req *rq, ob_buf *body, const ob_buf *key);
 
-/* Queues a 200 JSON body that stays its owner's (no copy): release(cls) is
- * called once the reply no longer needs data, at once when it goes out
- * gzip'ed. */
-void ob_reply_json_shared(struct ob_req *rq, char *data, size_t len,
+/* Queues a 200 JSON body that stays its owner's (no copy), or its gzip
+ * form gz (gzlen bytes; NULL: compressed here when the client accepts
+ * gzip). release(cls) is called once the reply no longer needs them. */
+void ob_reply_json_shared(struct ob_req *rq, char *data, size_t len, char *gz, size_t gzlen,
                           void (*release)(void *), void *cls);
 
 /* Queues text (not JSON) such as /metrics; the data is taken from body. */
