@@ -32,6 +32,9 @@
 #endif
 /* hits scored in full for a floor before narrowing (sample_floor()) */
 #define SAMPLE 40
+/* postings ahead of the one scored whose per-document slots are fetched
+ * (the accumulators, lengths and keys are read in doc order, but sparsely) */
+#define PREFETCH 16
 
 struct bigwdf {
   uint32_t i; /* the posting */
@@ -1035,6 +1038,13 @@ static ob_status search(const ob_mindex *m, ob_mwork *work, const ob_mclause *c,
         uint32_t base = (uint32_t)(pg << PAGE_BITS);
         for (size_t i = a; i < e; i++) {
           uint32_t d = base | t->lo[i];
+          if (i + PREFETCH < e) {
+            uint32_t f = base | t->lo[i + PREFETCH];
+            __builtin_prefetch(&kd[f]);
+            __builtin_prefetch(&score[f], 1);
+            if (dk)
+              __builtin_prefetch(&dk[f]);
+          }
           if (pass && !pass[d])
             continue;
           double w = t->wdf[i] == WDF_BIG ? wdf_at(t, i) : t->wdf[i];
