@@ -1364,10 +1364,15 @@ static bool stage_one_table(ob_xdb *db, const ob_wtable *wt, const ob_xquery *q,
     std::vector<Xapian::docid>().swap(md);
     std::vector<Xapian::termcount>().swap(mw);
   }
-  out.cand.clear();
-  out.cand.reserve(hits.size());
-  for (Xapian::docid d : hits) {
-    out.cand.emplace_back(d, acc[d]);
+  // (the accumulators fetched ahead: the hits are in the order first met,
+  // each a cache miss when read in turn)
+  size_t nh = hits.size();
+  out.cand.resize(nh);
+  for (size_t i = 0; i < nh; i++) {
+    if (i + 16 < nh)
+      __builtin_prefetch(&acc[hits[i + 16]], 1);
+    Xapian::docid d = hits[i];
+    out.cand[i] = {d, acc[d]};
     acc[d] = 0;
     met[d] = false;
   }
