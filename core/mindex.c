@@ -1133,9 +1133,12 @@ static ob_status search(const ob_mindex *m, ob_mwork *work, const ob_mclause *c,
       }
       nca = kept;
     } else {
-      for (size_t i = 0; i < nh; i++)
+      for (size_t i = 0; i < nh; i++) {
+        if (i + PREFETCH < nh) /* hits are in the order first met */
+          __builtin_prefetch(&score[hits[i + PREFETCH]]);
         if (score[hits[i]] > slack)
           above[na++] = hits[i];
+      }
     }
     double fl = na >= want ? floor_of(m, o, score, above, na, want, keybest, keys, tmp, kfac)
                            : -HUGE_VAL;
@@ -1152,9 +1155,12 @@ static ob_status search(const ob_mindex *m, ob_mwork *work, const ob_mclause *c,
       /* the candidates, in doc order: marked in a bit per document,
        * then read off word by word (cheaper than sorting them) */
       uint64_t *cbits = work->cbits;
-      for (size_t i = 0; i < nh; i++)
+      for (size_t i = 0; i < nh; i++) {
+        if (i + PREFETCH < nh)
+          __builtin_prefetch(&score[hits[i + PREFETCH]]);
         if (score[hits[i]] + slack >= fl)
           cbits[hits[i] >> 6] |= (uint64_t)1 << (hits[i] & 63);
+      }
       nca = take_marked(cbits, (N + 63) / 64, cand);
       narrowed = 1;
       or_clauses = ci + 1;
