@@ -32,8 +32,9 @@
 #endif
 /* hits scored in full for a floor before narrowing (sample_floor()) */
 #define SAMPLE 40
-/* postings ahead of the one scored whose per-document slots are fetched
- * (the accumulators, lengths and keys are read in doc order, but sparsely) */
+/* how far ahead per-document slots are fetched: a clause's postings read
+ * scores, lengths and keys in doc order but sparsely, and the passes over
+ * the hits read scores in the order the hits were first met */
 #define PREFETCH 16
 
 struct bigwdf {
