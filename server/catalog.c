@@ -216,6 +216,7 @@ ob_status ob_catalog_json(struct ob_catalog *c, ob_xdb *db, const char *gen,
   nb = ob_xmalloc(sizeof *nb);
   atomic_init(&nb->refs, 2); /* the cache's and the caller's */
   nb->data = ob_buf_detach(&b, &nb->len);
+  snprintf(nb->etag, sizeof nb->etag, "%016llx-%s", ob_fnv64(nb->data, nb->len), gen);
   /* compressed once per generation: 29 ms a reply at 100k files when each
    * reply compressed it */
   if (ob_gzip_once(nb->data, nb->len, CATALOG_GZIP_LEVEL, &nb->gz, &nb->gzlen) == OB_OK) {

@@ -28,6 +28,7 @@ struct ob_catalog_body {
   size_t len, gzlen;
   char *data;
   char *gz; /* NULL when compressing failed (the reply compresses then) */
+  char etag[128]; /* the body's hash and generation (If-None-Match: 304) */
 };
 
 struct ob_catalog {

@@ -240,15 +240,20 @@ void ob_reply_json(struct ob_req *rq, unsigned status, ob_buf *body, const char 
 }
 
 void ob_reply_json_shared(struct ob_req *rq, char *data, size_t len, char *gz, size_t gzlen,
-                          void (*release)(void *), void *cls)
+                          const char *etag, void (*release)(void *), void *cls)
 {
   int gzip = wants_gzip(rq, len);
+  if (etag && ob_http_etag_match(header(rq, MHD_HTTP_HEADER_IF_NONE_MATCH), etag)) {
+    release(cls);
+    reply_304(rq, etag, gzip, CC_API);
+    return;
+  }
   if (gzip && !gz) {
     char *z;
     size_t zlen;
     if (ob_slot_gzip(rq->slot, data, len, &z, &zlen) == OB_OK) {
       release(cls);
-      queue_body(rq, MHD_HTTP_OK, CT_JSON, z, zlen, 1, NULL, NULL);
+      queue_body(rq, MHD_HTTP_OK, CT_JSON, z, zlen, 1, etag, NULL);
       return;
     }
     gzip = 0;
@@ -264,7 +269,7 @@ void ob_reply_json_shared(struct ob_req *rq, char *data, size_t len, char *gz, s
     release(cls);
     return;
   }
-  queue_resp(rq, MHD_HTTP_OK, CT_JSON, resp, len, gzip, NULL, NULL);
+  queue_resp(rq, MHD_HTTP_OK, CT_JSON, resp, len, gzip, etag, NULL);
 }
 
 void ob_reply_text(struct ob_req *rq, const char *ctype, ob_buf *body)

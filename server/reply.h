@@ -31,9 +31,10 @@ void ob_reply_json_cache(struct ob_req *rq, ob_buf *body, const ob_buf *key);
 
 /* Queues a 200 JSON body that stays its owner's (no copy), or its gzip
  * form gz (gzlen bytes; NULL: compressed here when the client accepts
- * gzip). release(cls) is called once the reply no longer needs them. */
+ * gzip), with its etag (NULL: none; a match of If-None-Match: 304).
+ * release(cls) is called once the reply no longer needs them. */
 void ob_reply_json_shared(struct ob_req *rq, char *data, size_t len, char *gz, size_t gzlen,
-                          void (*release)(void *), void *cls);
+                          const char *etag, void (*release)(void *), void *cls);
 
 /* Queues text (not JSON) such as /metrics; the data is taken from body. */
 void ob_reply_text(struct ob_req *rq, const char *ctype, ob_buf *body);

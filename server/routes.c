@@ -428,8 +428,8 @@ static void route_categories(struct ob_req *rq)
     reply_status(rq, st == OB_EINDEX ? st : OB_EINTERNAL, err);
     return;
   }
-  ob_reply_json_shared(rq, body->data, body->len, body->gz, body->gzlen, ob_catalog_release,
-                       body);
+  ob_reply_json_shared(rq, body->data, body->len, body->gz, body->gzlen, body->etag,
+                       ob_catalog_release, body);
 }
 
 /* GET /healthz */

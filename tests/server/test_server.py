@@ -401,7 +401,7 @@ def test_gzip_etag(s):
     check(h.get("vary") == "Accept-Encoding" and h2.get("vary") == "Accept-Encoding", "Vary on API")
     st, h, _ = s.get("/healthz", {"Accept-Encoding": "gzip"})
     check("content-encoding" not in h, "small bodies not compressed")
-    for p in ["/", "/app.js", path]:
+    for p in ["/", "/app.js", path, "/api/categories"]:
         st, h, _ = s.get(p)
         tag = h.get("etag")
         st2, h2, body2 = s.get(p, {"If-None-Match": tag})
@@ -459,6 +459,8 @@ def test_rebuild_under_load(s, a, hb, db):
 
 def test_reindex_visible(s, a, hb, db):
     word = "蓝鲸冷却塔"
+    _, h, _ = s.get("/api/categories")
+    old_tag = h.get("etag")
     st, _, r = s.json("/api/search?q=" + q(word))
     check(st == 200 and all(x["id"] != "sop-new-cooling" for x in r["results"]), "not there yet")
     with open(os.path.join(hb, "sop", "sop-new-cooling.md"), "w", encoding="utf-8") as f:
@@ -478,6 +480,10 @@ def test_reindex_visible(s, a, hb, db):
     check(any(d["id"] == "sop-new-cooling" for x in c["categories"] for d in x["docs"]),
           "categories follow the new generation")
     check(sum(len(x["docs"]) for x in c["categories"]) == 6, "six documents listed")
+    # a browser's copy from before the new document is not confirmed
+    st, h, body = s.get("/api/categories", {"If-None-Match": old_tag})
+    check(st == 200 and body and old_tag and h.get("etag") not in (None, old_tag),
+          f"categories: a new ETag for the new generation ({old_tag} -> {h.get('etag')})")
     check(s.json("/healthz")[2]["docs"] == 6, "healthz agrees with the table")
 
 
