@@ -49,12 +49,21 @@ async function notify() {
 }
 
 /* Every phrase document, fetched by id from the table of contents; a copy
- * we already hold is revalidated with its ETag (304: nothing sent). */
+ * we already hold, the table included, is revalidated with its ETag (304:
+ * nothing sent; the table is 1.3 MB gzip'ed at 100,000 files). */
 async function syncPhrases() {
-  const r = await fetch(abs('api/categories'), { cache: 'no-store' });
-  if (!r.ok) throw new Error('categories ' + r.status);
-  await (await caches.open(API)).put(abs('api/categories'), r.clone());
-  const cats = await r.json();
+  const api = await caches.open(API);
+  const held = await api.match(abs('api/categories'));
+  const tag = held && held.headers.get('ETag');
+  const r = await fetch(abs('api/categories'), { cache: 'no-store', headers: tag ? { 'If-None-Match': tag } : {} });
+  let cats;
+  if (r.status === 304 && held) {
+    cats = await held.json();
+  } else {
+    if (!r.ok) throw new Error('categories ' + r.status);
+    await api.put(abs('api/categories'), r.clone());
+    cats = await r.json();
+  }
   const ids = cats.categories.flatMap((c) => c.docs).filter((d) => d.type === 'phrase').map((d) => d.id);
   const c = await caches.open(PHRASES);
   const want = new Set(ids.map((id) => abs('api/docs/' + id)));

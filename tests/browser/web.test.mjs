@@ -444,6 +444,18 @@ test('offline: the service worker keeps phrases; search and cached documents wor
     null, { timeout: 30000 });
   const phrases = (await apiJson('/api/categories')).categories.flatMap((c) => c.docs).filter((d) => d.type === 'phrase').length;
   assert.equal(Number(await page.getAttribute('html', 'data-offline-ready')), phrases, 'every phrase is on the device');
+  /* The next sync revalidates what the device holds: the table of contents
+   * and every phrase answer 304, no body sent. */
+  const from = srv.log.length;
+  await page.evaluate(() => new Promise((res) => {
+    navigator.serviceWorker.addEventListener('message', (e) => { if (e.data && e.data.type === 'synced') res(); });
+    navigator.serviceWorker.controller.postMessage({ type: 'sync' });
+  }));
+  const synced = () => srv.log.slice(from).filter((l) => / GET \/api\/(categories|docs\/)\S* /.test(l));
+  for (let i = 0; i < 50 && synced().length < phrases + 1; i++) await page.waitForTimeout(50);
+  const sync = synced();
+  assert.equal(sync.length, phrases + 1, 'a second sync asks for the table and each phrase once');
+  assert.ok(sync.every((l) => / 304 0 /.test(l)), 'a second sync: 304 and no body each time: ' + sync.filter((l) => !/ 304 0 /.test(l)).join(' | '));
   await ctx.setOffline(true);
   try {
     await page.reload(); // the app shell from the cache
