@@ -243,17 +243,18 @@ void ob_reply_json_shared(struct ob_req *rq, char *data, size_t len, char *gz, s
                           const char *etag, void (*release)(void *), void *cls)
 {
   int gzip = wants_gzip(rq, len);
+  /* etag may live in cls: released only once the headers hold a copy */
   if (etag && ob_http_etag_match(header(rq, MHD_HTTP_HEADER_IF_NONE_MATCH), etag)) {
-    release(cls);
     reply_304(rq, etag, gzip, CC_API);
+    release(cls);
     return;
   }
   if (gzip && !gz) {
     char *z;
     size_t zlen;
     if (ob_slot_gzip(rq->slot, data, len, &z, &zlen) == OB_OK) {
-      release(cls);
       queue_body(rq, MHD_HTTP_OK, CT_JSON, z, zlen, 1, etag, NULL);
+      release(cls);
       return;
     }
     gzip = 0;
