@@ -168,15 +168,23 @@ static int wants_gzip(struct ob_req *rq, size_t len)
          ob_http_accepts_gzip(header(rq, MHD_HTTP_HEADER_ACCEPT_ENCODING));
 }
 
+/* When the client holds etag already (If-None-Match): queues a 304 and
+ * returns 1. */
+static int not_modified(struct ob_req *rq, const char *etag, int gz)
+{
+  if (!etag || !ob_http_etag_match(header(rq, MHD_HTTP_HEADER_IF_NONE_MATCH), etag))
+    return 0;
+  reply_304(rq, etag, gz, CC_API);
+  return 1;
+}
+
 /* Queues a malloc'ed body (taken), compressed when worth it. */
 static void reply_body(struct ob_req *rq, unsigned status, const char *ctype, ob_buf *body,
                        const char *etag)
 {
   int gz = wants_gzip(rq, body->len);
-  if (etag && status == MHD_HTTP_OK &&
-      ob_http_etag_match(header(rq, MHD_HTTP_HEADER_IF_NONE_MATCH), etag)) {
+  if (status == MHD_HTTP_OK && not_modified(rq, etag, gz)) {
     ob_buf_free(body);
-    reply_304(rq, etag, gz, CC_API);
     return;
   }
   size_t len;
@@ -244,8 +252,7 @@ void ob_reply_json_shared(struct ob_req *rq, char *data, size_t len, char *gz, s
 {
   int gzip = wants_gzip(rq, len);
   /* etag may live in cls: released only once the headers hold a copy */
-  if (etag && ob_http_etag_match(header(rq, MHD_HTTP_HEADER_IF_NONE_MATCH), etag)) {
-    reply_304(rq, etag, gzip, CC_API);
+  if (not_modified(rq, etag, gzip)) {
     release(cls);
     return;
   }
