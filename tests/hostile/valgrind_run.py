@@ -29,7 +29,8 @@ def main():
         print("valgrind: skipped: valgrind is not installed")
         return 77
     logs = tempfile.mkdtemp(prefix="opsbook-valgrind-")
-    env = dict(os.environ, OB_SERVE=serve, OB_VALGRIND_LOG=os.path.join(logs, "serve.%p.log"))
+    env = dict(os.environ, OB_SERVE=serve, OB_VALGRIND_LOG=os.path.join(logs, "serve.%p.log"),
+               OB_TIMEOUT_SCALE="5")
     rc = subprocess.run([sys.executable] + driver[:1] + ["--serve", os.path.join(HERE,
                         "valgrind_serve.sh")] + driver[1:], env=env).returncode
     bad = 0

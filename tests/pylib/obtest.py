@@ -84,9 +84,15 @@ class Server:
     self.lines (the last `keep` lines when keep is given, else all).
 
     start_timeout: seconds to wait for "listening on http://127.0.0.1:PORT";
-    request_timeout: the default socket timeout of request()."""
+    request_timeout: the default socket timeout of request().
+    Both are multiplied by OB_TIMEOUT_SCALE when it is set (valgrind_run.py
+    sets it: under memcheck, on a 2-core machine shared with the fuzzer, a
+    start can take longer than the 20 s a plain build never comes near)."""
 
     def __init__(self, argv, start_timeout=30, request_timeout=10, keep=None):
+        scale = float(os.environ.get("OB_TIMEOUT_SCALE", "1"))
+        start_timeout *= scale
+        request_timeout *= scale
         self.lines = []
         self.port = None
         self.keep = keep
