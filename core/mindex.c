@@ -36,6 +36,12 @@
  * scores, lengths and keys in doc order but sparsely, and the passes over
  * the hits read scores in the order the hits were first met */
 #define PREFETCH 16
+/* once narrowed, a clause with at most SCAN_RATIO postings a candidate
+ * reads its postings against the candidates' bits (scan_clause()) instead
+ * of looking each candidate up (add_clause()) */
+#ifndef SCAN_RATIO
+#define SCAN_RATIO 8
+#endif
 
 struct bigwdf {
   uint32_t i; /* the posting */
@@ -829,15 +835,57 @@ static void add_clause(const struct rclause *r, const uint32_t *docs, size_t n, 
   }
 }
 
+/* add_clause() for the candidates cand[0..nca), marked in cset, when the
+ * clause's postings are few beside them: its postings read in order, each
+ * tested against the candidates' bits (a few KB, in cache), where looking
+ * each candidate up in each term would search. The same sums in the same
+ * order as add_clause(), so the same doubles. wdf (all 0) is left so. */
+static void scan_clause(const ob_mindex *m, const struct rclause *r, const uint64_t *cset,
+                        const uint32_t *cand, size_t nca, const double *kd, double *score,
+                        unsigned *wdf)
+{
+  double tw = r->tw;
+  for (size_t k = 0; k < r->nt; k++) {
+    const struct term *t = r->ts[k];
+    for (size_t pg = 0; pg < m->npages; pg++) {
+      size_t a, e;
+      page_range(t, pg, &a, &e);
+      uint32_t base = (uint32_t)(pg << PAGE_BITS);
+      for (size_t i = a; i < e; i++) {
+        uint32_t d = base | t->lo[i];
+        if (!(cset[d >> 6] >> (d & 63) & 1))
+          continue;
+        if (r->nt == 1) {
+          double x = (double)wdf_at(t, i);
+          score[d] += tw * (x / (kd[d] + x));
+        } else {
+          wdf[d] += wdf_at(t, i);
+        }
+      }
+    }
+  }
+  if (r->nt == 1)
+    return;
+  for (size_t i = 0; i < nca; i++) {
+    uint32_t d = cand[i];
+    if (wdf[d]) {
+      double x = (double)wdf[d];
+      score[d] += tw * (x / (kd[d] + x));
+      wdf[d] = 0;
+    }
+  }
+}
+
 /* Reads off the documents marked in bits[0..nw) in doc order into out,
- * clearing the bits; returns how many. */
-static size_t take_marked(uint64_t *bits, size_t nw, uint32_t *out)
+ * clearing the bits unless keep; returns how many. */
+static size_t take_marked(uint64_t *bits, size_t nw, uint32_t *out, int keep)
 {
   size_t n = 0;
   for (size_t wi = 0; wi < nw; wi++) {
     for (uint64_t word = bits[wi]; word; word &= word - 1)
       out[n++] = (uint32_t)(wi * 64 + (size_t)__builtin_ctzll(word));
-    bits[wi] = 0;
+    if (!keep)
+      bits[wi] = 0;
   }
   return n;
 }
@@ -892,7 +940,7 @@ static double sample_floor(const ob_mindex *m, const ob_xsearch_opts *o, ob_mwor
       nmark++;
     }
   uint32_t *smp = w->touched; /* free between clauses */
-  size_t ns = take_marked(w->cbits, (m->ndocs + 63) / 64, smp);
+  size_t ns = take_marked(w->cbits, (m->ndocs + 63) / 64, smp, 0);
   for (size_t i = 0; i < ns; i++)
     w->full[smp[i]] = score[smp[i]];
   /* in the order the match runs them, so the sums are the same doubles */
@@ -1040,7 +1088,13 @@ static ob_status search(const ob_mindex *m, ob_mwork *work, const ob_mclause *c,
     double tw = r->tw;
     left = r->rest;
     if (narrowed) {
-      add_clause(r, cand, nca, kd, score);
+      size_t np = 0;
+      for (size_t k = 0; k < r->nt; k++)
+        np += r->ts[k]->n;
+      if (np <= SCAN_RATIO * nca)
+        scan_clause(m, r, work->cbits, cand, nca, kd, score, wdf);
+      else
+        add_clause(r, cand, nca, kd, score);
     } else if (r->nt == 1) {
       const struct term *t = r->ts[0];
       for (size_t pg = 0; pg < m->npages; pg++) {
@@ -1129,6 +1183,8 @@ static ob_status search(const ob_mindex *m, ob_mwork *work, const ob_mclause *c,
         double sc = score[cand[i]];
         if (sc + slack >= fl_last)
           cand[kept++] = cand[i];
+        else
+          work->cbits[cand[i] >> 6] &= ~((uint64_t)1 << (cand[i] & 63));
         if (sc > slack && sc >= fl_last)
           above[na++] = cand[i];
       }
@@ -1162,11 +1218,16 @@ static ob_status search(const ob_mindex *m, ob_mwork *work, const ob_mclause *c,
         if (score[hits[i]] + slack >= fl)
           cbits[hits[i] >> 6] |= (uint64_t)1 << (hits[i] & 63);
       }
-      nca = take_marked(cbits, (N + 63) / 64, cand);
+      /* the bits stay: the candidates' set for scan_clause(), unmarked
+       * as they drop and at the end of the clauses */
+      nca = take_marked(cbits, (N + 63) / 64, cand, 1);
       narrowed = 1;
       or_clauses = ci + 1;
     }
   }
+  if (narrowed) /* cbits back at rest */
+    for (size_t i = 0; i < nca; i++)
+      work->cbits[cand[i] >> 6] = 0;
   res->pruned = narrowed;
   nall = nh;
 
