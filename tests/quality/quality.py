@@ -3,7 +3,7 @@
 
 Scores the engine on the anchor corpus (tests/quality/anchor, the source
 split into clauses, indexed as it is) and the product on the bundled
-handbook, each with the forty-four query sets below (3,380 queries):
+handbook, each with the forty-five query sets below (3,460 queries):
 
   dev-tune   the first 45 dev queries  (the only ones weights were tuned on)
   dev-hold   the last 45 dev queries   (held out)
@@ -227,6 +227,11 @@ handbook, each with the forty-four query sets below (3,380 queries):
              sections when the query asks what to say (说什么, 怎么解释,
              安抚 …), refused on the older sets (handbook -5 S@k / -7 S@1
              of 3,300): no change on its SAY queries, not taken
+  fresh43    80 more, written the same way at the start of session 20
+             (the helper read only the source) and scored unread before
+             any change of the session: anchor 0.762 / 0.762 (in the first
+             three 0.875), handbook 0.938 / 0.938 (0.988); its misses were
+             read then, so it is a seen set from here on
 
 Prints S@k / S@1 / S@3 / MRR@10 for each and fails when a figure falls under
 its floor in FLOORS (set just under what is reached; raise as it improves).
@@ -298,6 +303,7 @@ FLOORS = {
     ("anchor", "fresh40"): (0.67, 0.67),
     ("anchor", "fresh41"): (0.68, 0.68),
     ("anchor", "fresh42"): (0.65, 0.65),
+    ("anchor", "fresh43"): (0.75, 0.75),
     # dev-tune S@1 fell 0.867 -> 0.822 when every section got blind-written
     # symptoms in session 3 (the older ones had been written with dev in
     # view); the held-out sets rose, so the floor follows
@@ -350,6 +356,7 @@ FLOORS = {
     ("handbook", "fresh40"): (0.88, 0.88),
     ("handbook", "fresh41"): (0.83, 0.83),
     ("handbook", "fresh42"): (0.92, 0.92),
+    ("handbook", "fresh43"): (0.93, 0.93),
 }
 
 
