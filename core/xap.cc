@@ -1315,7 +1315,23 @@ static bool stage_one_table(ob_xdb *db, const ob_wtable *wt, const ob_xquery *q,
   };
   std::vector<slice> group;
   std::vector<size_t> at;
-  try {
+  // the accumulators back at rest however stage one ends: an exception
+  // (Xapian's, or bad_alloc, up to the candidates' copy) leaves them set
+  struct rest_guard {
+    const std::vector<Xapian::docid> &hits;
+    double *acc;
+    std::vector<bool> &met;
+    bool armed;
+    ~rest_guard()
+    {
+      if (armed)
+        for (Xapian::docid d : hits) {
+          acc[d] = 0;
+          met[d] = false;
+        }
+    }
+  } guard{hits, acc, met, true};
+  {
     each_clause(q, out, true, N, k1, [&](const clause &, double tw,
                                          const std::vector<const std::string *> &present,
                                          const std::vector<double> &freqs) {
@@ -1347,12 +1363,6 @@ static bool stage_one_table(ob_xdb *db, const ob_wtable *wt, const ob_xquery *q,
       }
       score(tw, md.data(), mw.data(), md.size());
     });
-  } catch (...) {
-    for (Xapian::docid d : hits) {
-      acc[d] = 0;
-      met[d] = false;
-    }
-    throw;
   }
   // a long query's postings are not kept past it: 8 bytes a posting, a
   // few MB for the longest bench queries, in each worker (server RSS)
@@ -1376,6 +1386,7 @@ static bool stage_one_table(ob_xdb *db, const ob_wtable *wt, const ob_xquery *q,
     acc[d] = 0;
     met[d] = false;
   }
+  guard.armed = false;
   auto better = [](const std::pair<Xapian::docid, double> &x,
                    const std::pair<Xapian::docid, double> &y) {
     return x.second > y.second || (x.second == y.second && x.first < y.first);
