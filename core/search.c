@@ -497,8 +497,6 @@ static char *dupf(const char *s, size_t n)
   return ob_xstrndup(s, n);
 }
 
-#define OB_PRIOR_POOL 30
-
 ob_status ob_search_run(ob_xdb *db, const ob_text *t, const char *q, size_t qlen,
                         const ob_search_opts *o, ob_search_result *r, char *err)
 {

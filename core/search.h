@@ -37,6 +37,10 @@ typedef struct ob_weights {
 
 extern const ob_weights ob_weights_default;
 
+/* How many of the best hits an unfiltered search ranks again with the
+ * fault prior (ob_weights.fault) before it cuts the list. */
+#define OB_PRIOR_POOL 30
+
 /* Checks a raw query: not empty or blank, at most OB_QUERY_MAX_CHARS
  * characters, valid UTF-8. The message in err is user-facing Chinese. */
 ob_status ob_query_check(const char *q, size_t n, char *err) OB_WUR;
