@@ -645,6 +645,7 @@ struct rclause {
   double ub;   /* what it adds to an entry at most (pruning) */
   double rest; /* what the clauses after it add at most (pruning) */
   double yield; /* ub per posting (pruning: the order clauses run in) */
+  size_t np;    /* its terms' postings (pruning) */
   int single;   /* a clause of one term (not a synonym group) */
 };
 
@@ -1051,10 +1052,10 @@ static ob_status search(const ob_mindex *m, ob_mwork *work, const ob_mclause *c,
   double left = 0; /* what the clauses not run yet can add at most */
   if (prune) {
     for (size_t i = 0; i < nrc; i++) {
-      size_t np = 0;
+      rc[i].np = 0;
       for (size_t k = 0; k < rc[i].nt; k++)
-        np += rc[i].ts[k]->n;
-      rc[i].yield = rc[i].ub / (double)(np + 1);
+        rc[i].np += rc[i].ts[k]->n;
+      rc[i].yield = rc[i].ub / (double)(rc[i].np + 1);
     }
     for (size_t i = 1; i < nrc; i++) { /* insertion sort, stable, by yield descending */
       struct rclause x = rc[i];
@@ -1087,11 +1088,8 @@ static ob_status search(const ob_mindex *m, ob_mwork *work, const ob_mclause *c,
     const struct rclause *r = &rc[ci];
     double tw = r->tw;
     left = r->rest;
-    if (narrowed) {
-      size_t np = 0;
-      for (size_t k = 0; k < r->nt; k++)
-        np += r->ts[k]->n;
-      if (np <= SCAN_RATIO * nca)
+    if (narrowed) { /* (only when pruning, which counted r->np) */
+      if (r->np <= SCAN_RATIO * nca)
         scan_clause(m, r, work->cbits, cand, nca, kd, score, wdf);
       else
         add_clause(r, cand, nca, kd, score);
