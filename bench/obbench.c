@@ -8,9 +8,10 @@
  * For every query: ob_search_run() as the server calls it (the latency
  * figures p50/p99 and queries/s), then the same work in phases, each
  * timed alone: match (ob_query_build + ob_xdb_search with the data
- * records and the fault prior, as ob_search_run() asks; until session 20
- * without the prior, ≈ 10 % less), snippet (ob_snippet per hit), JSON (the hits as
- * /api/search writes them) and gzip (the server's ob_slot_gzip).
+ * records and ob_search_prior()'s fault prior, as ob_search_run() asks;
+ * until session 20 without it, ≈ 10 % less), snippet (ob_snippet per
+ * hit), JSON (the hits as /api/search writes them) and gzip (the
+ * server's ob_slot_gzip).
  * Prints one summary line; exits 1 when a search fails.
  *
  * --exact turns the two-stage matching of large indexes off (ob_xprune).
@@ -195,9 +196,9 @@ static int time_runs(ob_xdb *x, const ob_text *t, char **qs, size_t nq, int roun
       ob_xresults xr = {0, 0, NULL, 0};
       a = now_ms();
       /* the match as ob_search_run() makes it, the fault prior included */
-      ob_xprior prior = {"fault:", w->fault, OB_PRIOR_POOL};
+      ob_xprior prior;
       ob_xsearch_opts xo = {0, limit, OB_V_DOC, w->per_doc, &w->prune,
-                            w->fault < 1.0 ? &prior : NULL};
+                            ob_search_prior(w, NULL, &prior)};
       if (ob_query_build(t, q, strlen(q), w, xq, &hl, err) == OB_OK && ob_xquery_size(xq))
         (void)!ob_xdb_search(x, xq, &xo, &xr, err);
       sum_match += now_ms() - a;

@@ -497,6 +497,18 @@ static char *dupf(const char *s, size_t n)
   return ob_xstrndup(s, n);
 }
 
+#define OB_PRIOR_POOL 30
+
+/* Fault write-ups retell the standards they quote: in a mixed list they
+ * rank a little below the clause or phrase itself. */
+const ob_xprior *ob_search_prior(const ob_weights *w, const char *type, ob_xprior *buf)
+{
+  if (!(w->fault < 1.0) || (type && *type))
+    return NULL;
+  *buf = (ob_xprior){"fault:", w->fault, OB_PRIOR_POOL};
+  return buf;
+}
+
 ob_status ob_search_run(ob_xdb *db, const ob_text *t, const char *q, size_t qlen,
                         const ob_search_opts *o, ob_search_result *r, char *err)
 {
@@ -530,11 +542,9 @@ ob_status ob_search_run(ob_xdb *db, const ob_text *t, const char *q, size_t qlen
     ob_xquery_filter(xq, term, 2);
   }
   ob_xdb_set_bm25(db, w->k1, w->b);
-  /* fault write-ups retell the standards they quote: in a mixed list
-   * they rank a little below the clause or phrase itself */
-  ob_xprior prior = {"fault:", w->fault, OB_PRIOR_POOL};
+  ob_xprior prior;
   ob_xsearch_opts xo = {o->offset, o->limit ? o->limit : 10, OB_V_DOC, w->per_doc, &w->prune,
-                        w->fault < 1.0 && !(o->type && *o->type) ? &prior : NULL};
+                        ob_search_prior(w, o->type, &prior)};
   if ((st = ob_xdb_search(db, xq, &xo, &xr, err)))
     goto out;
   r->total = xr.total;

@@ -37,9 +37,11 @@ typedef struct ob_weights {
 
 extern const ob_weights ob_weights_default;
 
-/* How many of the best hits an unfiltered search ranks again with the
- * fault prior (ob_weights.fault) before it cuts the list. */
-#define OB_PRIOR_POOL 30
+/* The fault prior ob_search_run() gives a search restricted to type (NULL
+ * or "" = every type): fault write-ups' scores times w->fault among the
+ * best hits, ranked again before the list is cut. Fills *buf and returns
+ * it, or returns NULL when there is none. */
+const ob_xprior *ob_search_prior(const ob_weights *w, const char *type, ob_xprior *buf);
 
 /* Checks a raw query: not empty or blank, at most OB_QUERY_MAX_CHARS
  * characters, valid UTF-8. The message in err is user-facing Chinese. */

@@ -235,6 +235,22 @@ static void test_snippet_misc(void)
   ob_strv_clear(&hl);
 }
 
+/* The fault prior: every type's search has it, a search of one type not,
+ * and a factor of 1 (no change) is no prior. */
+static void test_prior(void)
+{
+  ob_xprior buf = {NULL, 0, 0};
+  const ob_xprior *p = ob_search_prior(&ob_weights_default, NULL, &buf);
+  OK(p == &buf && p->prefix && !strcmp(p->prefix, "fault:") &&
+         p->factor == ob_weights_default.fault && p->pool > 0,
+     "an unfiltered search ranks fault write-ups with the prior");
+  OK(ob_search_prior(&ob_weights_default, "", &buf) == &buf, "an empty type is every type");
+  OK(ob_search_prior(&ob_weights_default, "sop", &buf) == NULL, "a typed search has no prior");
+  ob_weights w = ob_weights_default;
+  w.fault = 1.0;
+  OK(ob_search_prior(&w, NULL, &buf) == NULL, "a factor of 1 is no prior");
+}
+
 int main(void)
 {
   char err[OB_ERR_SIZE] = "";
@@ -246,6 +262,7 @@ int main(void)
   test_query_build();
   test_snippet_cases();
   test_snippet_misc();
+  test_prior();
   ob_text_free(T);
   return ob_t_done();
 }
