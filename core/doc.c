@@ -1,6 +1,7 @@
 /* doc.c - one handbook file -> ob_doc, by walking cmark's tree. */
 #include "doc.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,27 @@ char *ob_doc_render_html(const char *md, size_t len)
   char *out = ob_xstrdup(html ? html : "");
   free(html);
   return out;
+}
+
+/* "N) " or "N. " for an item of an ordered list numbered 0-999, else 0.
+ * Items are met in order: each keeps its number in the node's user data,
+ * and the next counts on from its previous sibling's (counting the
+ * siblings each time was quadratic, tests/hostile/cmark_slow.c). */
+static int item_number(cmark_node *item, char *out, size_t cap)
+{
+  cmark_node *list = cmark_node_parent(item);
+  if (!list || cmark_node_get_list_type(list) != CMARK_ORDERED_LIST)
+    return 0;
+  cmark_node *prev = cmark_node_previous(item);
+  long k = prev ? (long)(intptr_t)cmark_node_get_user_data(prev) + 1
+                : (long)cmark_node_get_list_start(list);
+  cmark_node_set_user_data(item, (void *)(intptr_t)k);
+  /* at most "999. ": an item takes at least three bytes of the file
+   * ("1.\n"), so the text stays within twice the file's size */
+  if (k < 0 || k > 999)
+    return 0;
+  snprintf(out, cap, "%ld%c ", k, cmark_node_get_list_delim(list) == CMARK_PAREN_DELIM ? ')' : '.');
+  return 1;
 }
 
 /* Plain text of a node's inline content. */
@@ -429,7 +451,13 @@ ob_status ob_doc_parse(const char *relpath, const char *src, size_t len, ob_doc 
       cmark_node_type ct = cmark_node_get_type(c);
       if (ev != CMARK_EVENT_ENTER)
         continue;
-      if (ct == CMARK_NODE_PARAGRAPH || ct == CMARK_NODE_HEADING) {
+      if (ct == CMARK_NODE_ITEM) {
+        /* an ordered item's number is the source's text ("2) 损害…",
+         * "3. 变更管理"): kept, where the HTML renders it as <ol> */
+        char num[32];
+        if (item_number(c, num, sizeof num))
+          if (ob_buf_puts(&b.text, num)) { /* cannot overflow: caps are 2x the file cap */ }
+      } else if (ct == CMARK_NODE_PARAGRAPH || ct == CMARK_NODE_HEADING) {
         inline_text(c, &b.text);
         if (ob_buf_putc(&b.text, '\n')) { /* cannot overflow: caps are 2x the file cap */ }
       } else if (ct == CMARK_NODE_HTML_BLOCK && section_symptoms(cmark_node_get_literal(c),

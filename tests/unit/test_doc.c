@@ -157,6 +157,26 @@ static void test_sections(void)
   ob_doc_free(d);
 }
 
+/* An ordered item's number is the source's text: "2) 损害…" is found
+ * as written (and a snippet shows it); bullets add nothing. */
+static void test_list_numbers(void)
+{
+  char err[OB_ERR_SIZE];
+  ob_doc *d = parse("sop/lists.md",
+                    "# 纪律\n\n1) 影响用户使用的事不做\n2) 损害用户权益的事不做\n\n"
+                    "段落\n\n3. 变更管理\n4. 性能优化\n\n- 巡检\n- 记录\n\n"
+                    "7. 第一层\n   1. 嵌套\n\n   续段\n\n分隔\n\n998. 九九八\n999. 九九九\n1000. 一千\n",
+                    OB_OK, err);
+  if (d && EQ_INT(d->nsections, 1, "one section")) {
+    EQ_STR(d->sections[0].text,
+           "1) 影响用户使用的事不做\n2) 损害用户权益的事不做\n段落\n3. 变更管理\n4. 性能优化\n"
+           "巡检\n记录\n7. 第一层\n1. 嵌套\n续段\n分隔\n998. 九九八\n999. 九九九\n一千",
+           "numbers from the list's start and delimiter; none for bullets, a second "
+           "paragraph or past 999");
+  }
+  ob_doc_free(d);
+}
+
 static void test_phrase(void)
 {
   const char *src = "# 客户抱怨故障重复发生时\n\n"
@@ -349,6 +369,7 @@ int main(void)
   test_path_defaults();
   test_title();
   test_sections();
+  test_list_numbers();
   test_phrase();
   test_slots();
   test_errors();
