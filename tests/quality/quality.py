@@ -236,6 +236,16 @@ handbook, each with the forty-six query sets below (3,540 queries):
              dev set's style (k = 3 for 72, k = 1 for 8 asking one number
              or fact; one to three accepted passages) and scored unread:
              anchor S@k 0.863 / S@1 0.787, handbook 0.988 / 0.925
+  fresh45,   80 more each, written the same way at the start of session 21
+  fresh46    (k = 3; fresh46 a duty engineer's terse questions) and scored
+             unread: anchor 0.825 / 0.713 and 0.887 / 0.688, handbook
+             0.975 / 0.912 and 0.938 / 0.838; their misses were read then
+  fresh47,   80 more each, written blind later in session 21 (k = 3; a new
+  fresh48    hire's questions; complaints retold) and scored unread before
+             and after that session's one change (an ordered item's number
+             kept in the text): anchor 0.812 / 0.625 -> 0.825 / 0.637 and
+             0.887 / 0.738 -> 0.887 / 0.750, handbook 0.838 / 0.762 ->
+             0.863 / 0.787 and 0.950 / 0.875 -> 0.963 / 0.875
 
 Prints S@k / S@1 / S@3 / MRR@10 for each and fails when a figure falls under
 its floor in FLOORS (set just under what is reached; raise as it improves).
@@ -285,8 +295,10 @@ FLOORS = {
     ("anchor", "fresh18"): (0.78, 0.78),
     ("anchor", "fresh19"): (0.74, 0.74),
     ("anchor", "fresh20"): (0.69, 0.68),
-    ("anchor", "fresh21"): (0.78, 0.78),
-    ("anchor", "fresh22"): (0.66, 0.66),
+    # session 21: ordered items' numbers kept in the text ("2) ...") cost
+    # fresh21 and fresh22 a first place each (near ties), +5 / +4 elsewhere
+    ("anchor", "fresh21"): (0.77, 0.77),
+    ("anchor", "fresh22"): (0.65, 0.65),
     ("anchor", "fresh23"): (0.69, 0.68),
     ("anchor", "fresh24"): (0.69, 0.68),
     ("anchor", "fresh25"): (0.86, 0.86),
@@ -309,6 +321,10 @@ FLOORS = {
     ("anchor", "fresh42"): (0.65, 0.65),
     ("anchor", "fresh43"): (0.75, 0.75),
     ("anchor", "fresh44"): (0.86, 0.78),
+    ("anchor", "fresh45"): (0.82, 0.71),
+    ("anchor", "fresh46"): (0.89, 0.68),
+    ("anchor", "fresh47"): (0.82, 0.63),
+    ("anchor", "fresh48"): (0.88, 0.74),
     # dev-tune S@1 fell 0.867 -> 0.822 when every section got blind-written
     # symptoms in session 3 (the older ones had been written with dev in
     # view); the held-out sets rose, so the floor follows
@@ -363,6 +379,10 @@ FLOORS = {
     ("handbook", "fresh42"): (0.92, 0.92),
     ("handbook", "fresh43"): (0.93, 0.93),
     ("handbook", "fresh44"): (0.98, 0.92),
+    ("handbook", "fresh45"): (0.98, 0.92),
+    ("handbook", "fresh46"): (0.94, 0.84),
+    ("handbook", "fresh47"): (0.86, 0.78),
+    ("handbook", "fresh48"): (0.96, 0.87),
 }
 
 
