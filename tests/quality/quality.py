@@ -3,7 +3,7 @@
 
 Scores the engine on the anchor corpus (tests/quality/anchor, the source
 split into clauses, indexed as it is) and the product on the bundled
-handbook, each with the fifty-two query sets below (4,020 queries):
+handbook, each with the fifty-three query sets below (4,100 queries):
 
   dev-tune   the first 45 dev queries  (the only ones weights were tuned on)
   dev-hold   the last 45 dev queries   (held out)
@@ -251,7 +251,12 @@ handbook, each with the fifty-two query sets below (4,020 queries):
              and "which / how many" questions) and scored unread, before
              and after the list numbers: anchor 0.875 / 0.675 both and
              0.762 / 0.613 -> 0.787 / 0.637, handbook 0.925 / 0.800 ->
-             0.938 / 0.812 and 0.838 / 0.750 -> 0.887 / 0.775
+             0.938 / 0.812 and 0.838 / 0.750 -> 0.887 / 0.775; then
+             judged the blind-written list symptoms (unread): handbook
+             0.938 / 0.812 -> 0.950 / 0.825, 0.887 / 0.775 -> 0.912 / 0.838
+  fresh51    80 more, written blind at the end of session 21 (anyone on the
+             team, k = 3) and scored unread: anchor 0.887 / 0.613; handbook
+             0.938 / 0.838 before the list symptoms, 0.925 / 0.850 after
 
 Prints S@k / S@1 / S@3 / MRR@10 for each and fails when a figure falls under
 its floor in FLOORS (set just under what is reached; raise as it improves).
@@ -333,16 +338,21 @@ FLOORS = {
     ("anchor", "fresh48"): (0.88, 0.74),
     ("anchor", "fresh49"): (0.87, 0.67),
     ("anchor", "fresh50"): (0.78, 0.63),
+    ("anchor", "fresh51"): (0.88, 0.61),
+    # session 21: two blind-written symptoms for each of 101 enumerating
+    # sections (「…包括哪些」, 「…分几步」) cost dev-tune and fresh5 one first
+    # place each and fresh35, 37, 38, 40, 41 one query each, +13 / +19 over
+    # the 3,860 seen queries; fresh47's first places moved -1 / S@k +3
     # dev-tune S@1 fell 0.867 -> 0.822 when every section got blind-written
     # symptoms in session 3 (the older ones had been written with dev in
     # view); the held-out sets rose, so the floor follows
-    ("handbook", "dev-tune"): (0.99, 0.88),
+    ("handbook", "dev-tune"): (0.99, 0.86),
     ("handbook", "dev-hold"): (0.95, 0.82),
     ("handbook", "fresh"): (0.92, 0.92),
     ("handbook", "fresh2"): (0.85, 0.85),
     ("handbook", "fresh3"): (0.98, 0.91),
     ("handbook", "fresh4"): (0.94, 0.86),
-    ("handbook", "fresh5"): (0.96, 0.91),
+    ("handbook", "fresh5"): (0.96, 0.90),
     ("handbook", "fresh6"): (0.98, 0.92),
     ("handbook", "fresh7"): (0.96, 0.93),
     ("handbook", "fresh8"): (0.96, 0.93),
@@ -377,22 +387,23 @@ FLOORS = {
     ("handbook", "fresh32"): (0.77, 0.77),
     ("handbook", "fresh33"): (0.79, 0.79),
     ("handbook", "fresh34"): (0.82, 0.82),
-    ("handbook", "fresh35"): (0.89, 0.89),
+    ("handbook", "fresh35"): (0.88, 0.88),
     ("handbook", "fresh36"): (0.96, 0.96),
-    ("handbook", "fresh37"): (0.84, 0.84),
-    ("handbook", "fresh38"): (0.92, 0.92),
+    ("handbook", "fresh37"): (0.83, 0.83),
+    ("handbook", "fresh38"): (0.91, 0.91),
     ("handbook", "fresh39"): (0.94, 0.94),
-    ("handbook", "fresh40"): (0.88, 0.88),
-    ("handbook", "fresh41"): (0.83, 0.83),
+    ("handbook", "fresh40"): (0.87, 0.87),
+    ("handbook", "fresh41"): (0.82, 0.82),
     ("handbook", "fresh42"): (0.92, 0.92),
     ("handbook", "fresh43"): (0.93, 0.93),
     ("handbook", "fresh44"): (0.98, 0.92),
     ("handbook", "fresh45"): (0.98, 0.92),
     ("handbook", "fresh46"): (0.94, 0.84),
-    ("handbook", "fresh47"): (0.86, 0.78),
+    ("handbook", "fresh47"): (0.90, 0.77),
     ("handbook", "fresh48"): (0.96, 0.87),
-    ("handbook", "fresh49"): (0.93, 0.81),
-    ("handbook", "fresh50"): (0.88, 0.77),
+    ("handbook", "fresh49"): (0.95, 0.82),
+    ("handbook", "fresh50"): (0.91, 0.83),
+    ("handbook", "fresh51"): (0.92, 0.85),
 }
 
 
