@@ -242,10 +242,12 @@ handbook, each with the fifty-five query sets below (4,260 queries):
              0.975 / 0.912 and 0.938 / 0.838; their misses were read then
   fresh47,   80 more each, written blind later in session 21 (k = 3; a new
   fresh48    hire's questions; complaints retold) and scored unread before
-             and after that session's one change (an ordered item's number
+             and after the session's first change (an ordered item's number
              kept in the text): anchor 0.812 / 0.625 -> 0.825 / 0.637 and
              0.887 / 0.738 -> 0.887 / 0.750, handbook 0.838 / 0.762 ->
-             0.863 / 0.787 and 0.950 / 0.875 -> 0.963 / 0.875
+             0.863 / 0.787 and 0.950 / 0.875 -> 0.963 / 0.875; their misses
+             were read then (the list symptoms later took fresh47's handbook
+             figures to 0.900 / 0.775)
   fresh49,   80 more each, written blind at the end of session 21 (k = 3;
   fresh50    technicians on the job and team leads; half-remembered rules
              and "which / how many" questions) and scored unread, before
