@@ -73,24 +73,71 @@ struct qctx {
   struct qterm *v;
   size_t n;
   int have_bigram;
+  const ob_text *t; /* with stop words: NULL without */
+  /* the stop bigrams' spans and the characters' places in the normalised
+   * query (NFKC may make it longer than OB_QUERY_MAX_CHARS: past that,
+   * full, and no character is dropped) */
+  struct span2 {
+    size_t start, end;
+  } stopped[OB_QUERY_MAX_CHARS];
+  struct occ {
+    size_t term, start;
+  } chars[OB_QUERY_MAX_CHARS];
+  size_t nstopped, nchars;
+  int full;
 };
 
 static int collect(const ob_token *tok, void *vctx)
 {
   struct qctx *c = vctx;
-  for (size_t i = 0; i < c->n; i++)
-    if (c->v[i].kind == tok->kind && strlen(c->v[i].term) == tok->len &&
-        memcmp(c->v[i].term, tok->s, tok->len) == 0)
-      return 0; /* each term once: repeats would double its weight */
-  if (c->n >= 512)
-    return 1;
-  c->v = ob_xrealloc(c->v, (c->n + 1) * sizeof *c->v);
-  c->v[c->n].term = ob_xstrndup(tok->s, tok->len);
-  c->v[c->n].kind = tok->kind;
-  c->n++;
-  if (tok->kind == OB_TOK_CJK2)
-    c->have_bigram = 1;
+  if (c->t && tok->kind == OB_TOK_CJK2 && ob_text_is_stop(c->t, tok->s, tok->len)) {
+    if (c->nstopped < OB_QUERY_MAX_CHARS)
+      c->stopped[c->nstopped++] = (struct span2){tok->start, tok->end};
+    else
+      c->full = 1;
+  }
+  size_t i = 0;
+  while (i < c->n && !(c->v[i].kind == tok->kind && strlen(c->v[i].term) == tok->len &&
+                       memcmp(c->v[i].term, tok->s, tok->len) == 0))
+    i++;
+  if (i == c->n) { /* each term once: repeats would double its weight */
+    if (c->n >= 512)
+      return 1;
+    c->v = ob_xrealloc(c->v, (c->n + 1) * sizeof *c->v);
+    c->v[c->n].term = ob_xstrndup(tok->s, tok->len);
+    c->v[c->n].kind = tok->kind;
+    c->n++;
+    if (tok->kind == OB_TOK_CJK2)
+      c->have_bigram = 1;
+  }
+  if (tok->kind == OB_TOK_CJK1) {
+    if (c->nchars < OB_QUERY_MAX_CHARS)
+      c->chars[c->nchars++] = (struct occ){i, tok->start};
+    else
+      c->full = 1;
+  }
   return 0;
+}
+
+/* Whether every place of character term i is inside a stop bigram (东 and
+ * 西 of 东西, 时 and 候 of 时候): such a character is part of the filler,
+ * not the topic, and as a unigram it would weigh more than the bigram. */
+static int char_in_stop(const struct qctx *c, size_t i)
+{
+  int any = 0;
+  if (c->full)
+    return 0;
+  for (size_t k = 0; k < c->nchars; k++) {
+    if (c->chars[k].term != i)
+      continue;
+    int in = 0;
+    for (size_t j = 0; j < c->nstopped && !in; j++)
+      in = c->stopped[j].start <= c->chars[k].start && c->chars[k].start < c->stopped[j].end;
+    if (!in)
+      return 0;
+    any = 1;
+  }
+  return any;
 }
 
 /* The index term of a word: friso words carry the W prefix, Latin words
@@ -129,19 +176,31 @@ ob_status ob_query_build(const ob_text *t, const char *q, size_t n, const ob_wei
                          ob_xquery *xq, ob_strv *hl, char *err)
 {
   ob_buf norm;
-  struct qctx c = {NULL, 0, 0};
+  struct qctx c = {0};
   ob_status st;
   /* NFKC can grow a character elevenfold (U+FDFA: 3 -> 33 bytes) */
   ob_buf_init(&norm, OB_NFKC_GROWTH * 4 * OB_QUERY_MAX_CHARS);
   if (!w)
     w = &ob_weights_default;
+  c.t = w->stop ? t : NULL;
   if ((st = ob_text_normalize(t, q, n, &norm, NULL, err)))
     goto out;
   if ((st = ob_text_tokenize(t, norm.data ? norm.data : "", norm.len, collect, &c)))
     goto out;
+  if (c.t) { /* a query of filler alone (东西) keeps its characters */
+    size_t kept = 0;
+    for (size_t i = 0; i < c.n && !kept; i++)
+      kept = c.v[i].kind == OB_TOK_LATIN ||
+             (!ob_text_is_stop(t, c.v[i].term, strlen(c.v[i].term)) &&
+              !(c.v[i].kind == OB_TOK_CJK1 && char_in_stop(&c, i)));
+    if (!kept)
+      c.t = NULL;
+  }
   for (size_t i = 0; i < c.n; i++) {
     const char *term = c.v[i].term;
     if (w->stop && c.v[i].kind != OB_TOK_LATIN && ob_text_is_stop(t, term, strlen(term)))
+      continue;
+    if (c.t && c.v[i].kind == OB_TOK_CJK1 && char_in_stop(&c, i))
       continue;
     switch (c.v[i].kind) {
     case OB_TOK_CJK1:

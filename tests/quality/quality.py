@@ -270,7 +270,10 @@ handbook, each with the fifty-nine query sets below (4,580 queries):
              worked back from the end of the source) and scored unread:
              anchor 0.925 / 0.825, 0.912 / 0.787, 0.912 / 0.800 and
              0.912 / 0.812, handbook 0.963 / 0.912, 0.950 / 0.800,
-             0.988 / 0.900 and 0.938 / 0.912
+             0.988 / 0.900 and 0.938 / 0.912. With fresh52 and fresh53 (unread
+             too) they refused a blind round of paraphrase symptoms
+             (handbook -1 / 0) and took a stop bigram's characters dropped
+             with it (东西): anchor +2 / +6, handbook +1 / +3
 
 The targets of the issue are read on the sets never used to choose
 anything (NEVER_TUNED, printed last): dev-hold and fresh44-fresh57, 1,165
@@ -329,7 +332,10 @@ FLOORS = {
     ("anchor", "fresh21"): (0.77, 0.77),
     ("anchor", "fresh22"): (0.65, 0.65),
     ("anchor", "fresh23"): (0.69, 0.68),
-    ("anchor", "fresh24"): (0.69, 0.68),
+    # session 22: a stop bigram's characters dropped with it (东西: 东 and
+    # 西): anchor +26 / +34 over the 4,100 queries seen, fresh24 and
+    # fresh43 one query less each (fresh43 stays above its floor)
+    ("anchor", "fresh24"): (0.68, 0.67),
     ("anchor", "fresh25"): (0.86, 0.86),
     ("anchor", "fresh26"): (0.88, 0.87),
     ("anchor", "fresh27"): (0.87, 0.86),
@@ -397,7 +403,9 @@ FLOORS = {
     # session 10's first-step symptom on network standardisation took one
     # query (labelled on steps 3 and 4) from fresh20: 0.850 -> 0.838
     ("handbook", "fresh20"): (0.83, 0.83),
-    ("handbook", "fresh21"): (0.94, 0.94),
+    # session 22 (东西's characters dropped) cost fresh21 and fresh40 one
+    # query each: handbook +0 / -1 over the 4,100 queries seen
+    ("handbook", "fresh21"): (0.93, 0.93),
     ("handbook", "fresh22"): (0.81, 0.79),
     ("handbook", "fresh23"): (0.91, 0.91),
     ("handbook", "fresh24"): (0.88, 0.88),
@@ -416,7 +424,7 @@ FLOORS = {
     ("handbook", "fresh37"): (0.83, 0.83),
     ("handbook", "fresh38"): (0.91, 0.91),
     ("handbook", "fresh39"): (0.94, 0.94),
-    ("handbook", "fresh40"): (0.87, 0.87),
+    ("handbook", "fresh40"): (0.86, 0.86),
     ("handbook", "fresh41"): (0.82, 0.82),
     ("handbook", "fresh42"): (0.92, 0.92),
     ("handbook", "fresh43"): (0.93, 0.93),

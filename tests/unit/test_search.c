@@ -130,6 +130,22 @@ static void test_query_build(void)
   EQ_INT(hl.n, 0, "punctuation: no highlight terms");
   ob_strv_clear(&hl);
 
+  /* a stop bigram takes its characters with it where they occur only
+   * inside it: 弄 坏 + 弄坏 坏东 (东西, 东 and 西 dropped) */
+  EQ_INT(build("弄坏东西", &ngrams, &hl, &st), 4, "弄坏东西: filler 东西 and its characters");
+  OK(!hl_has(&hl, "东西") && hl_has(&hl, "坏东"), "弄坏东西: highlights");
+  ob_strv_clear(&hl);
+  /* 东 also outside 东西 stays: 东 在 边 + 西在 在东 东边 */
+  EQ_INT(build("东西在东边", &ngrams, &hl, &st), 6, "a character also outside the filler stays");
+  ob_strv_clear(&hl);
+  /* filler alone keeps its characters (the bigram stays dropped) */
+  EQ_INT(build("东西", &ngrams, &hl, &st), 2, "filler alone: its characters");
+  ob_strv_clear(&hl);
+  ob_weights nostop = ngrams;
+  nostop.stop = 0;
+  EQ_INT(build("弄坏东西", &nostop, &hl, &st), 7, "without the stop list: every n-gram");
+  ob_strv_clear(&hl);
+
   EQ_INT(build("機房溫度", &ngrams, &hl, &st), 7, "traditional query: same clauses");
   OK(hl_has(&hl, "温度"), "traditional query: simplified highlight terms");
   ob_strv_clear(&hl);
