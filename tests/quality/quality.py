@@ -3,7 +3,7 @@
 
 Scores the engine on the anchor corpus (tests/quality/anchor, the source
 split into clauses, indexed as it is) and the product on the bundled
-handbook, each with the fifty-nine query sets below (4,580 queries):
+handbook, each with the sixty-three query sets below (4,900 queries):
 
   dev-tune   the first 45 dev queries  (the only ones weights were tuned on)
   dev-hold   the last 45 dev queries   (held out)
@@ -274,10 +274,20 @@ handbook, each with the fifty-nine query sets below (4,580 queries):
              too) they refused a blind round of paraphrase symptoms
              (handbook -1 / 0) and took a stop bigram's characters dropped
              with it (东西): anchor +2 / +6, handbook +1 / +3
+  fresh58-   80 more each, written blind later in session 22 (k = 3;
+  fresh61    fresh58 a technician on the job, fresh59 a team lead or
+             trainer, fresh60 a new hire half-remembering, fresh61 retold
+             customer situations) and scored unread after the session's
+             change: anchor 0.825 / 0.713, 0.963 / 0.863, 0.900 / 0.750,
+             0.637 / 0.412; handbook 0.963 / 0.875, 0.950 / 0.887,
+             0.975 / 0.887, 0.700 / 0.562 (before the change: anchor
+             +2 / +3 over the four, handbook -1 / -1). fresh61's misses
+             were read then: a customer's words retold (「客户投诉师傅
+             身上一股酒味」) for an internal rule (严禁酒后上岗)
 
 The targets of the issue are read on the sets never used to choose
-anything (NEVER_TUNED, printed last): dev-hold and fresh44-fresh57, 1,165
-queries, and the 1,028 of them no earlier set had asked in the same words.
+anything (NEVER_TUNED, printed last): dev-hold and fresh44-fresh61, 1,485
+queries, and those of them no earlier set had asked in the same words.
 
 Prints S@k / S@1 / S@3 / MRR@10 for each and fails when a figure falls under
 its floor in FLOORS (set just under what is reached; raise as it improves).
@@ -369,6 +379,10 @@ FLOORS = {
     ("anchor", "fresh55"): (0.91, 0.78),
     ("anchor", "fresh56"): (0.91, 0.80),
     ("anchor", "fresh57"): (0.91, 0.81),
+    ("anchor", "fresh58"): (0.82, 0.71),
+    ("anchor", "fresh59"): (0.96, 0.86),
+    ("anchor", "fresh60"): (0.90, 0.75),
+    ("anchor", "fresh61"): (0.63, 0.41),
     # session 21: two blind-written symptoms for each of 101 enumerating
     # sections (「…包括哪些」, 「…分几步」) cost dev-tune and fresh5 one first
     # place each and fresh35, 37, 38, 40, 41 one query each, +13 / +19 over
@@ -442,6 +456,10 @@ FLOORS = {
     ("handbook", "fresh55"): (0.95, 0.80),
     ("handbook", "fresh56"): (0.98, 0.90),
     ("handbook", "fresh57"): (0.93, 0.91),
+    ("handbook", "fresh58"): (0.96, 0.87),
+    ("handbook", "fresh59"): (0.95, 0.88),
+    ("handbook", "fresh60"): (0.97, 0.88),
+    ("handbook", "fresh61"): (0.70, 0.56),
 }
 
 
@@ -450,7 +468,7 @@ FLOORS = {
 # k = 3 since session 20. "first asked" leaves out a query whose text an
 # earlier set (in FLOORS' order) already asked: blind writers of the same
 # source sometimes land on the same words (12 % of these).
-NEVER_TUNED = ["dev-hold"] + [f"fresh{n}" for n in range(44, 58)]
+NEVER_TUNED = ["dev-hold"] + [f"fresh{n}" for n in range(44, 62)]
 TARGETS = {"anchor": (0.85, 0.70), "handbook": (0.95, 0.80)}
 
 
