@@ -140,6 +140,17 @@ static int char_in_stop(const struct qctx *c, size_t i)
   return any;
 }
 
+/* Whether term i of the query is left out as filler: a stop word, or
+ * (c->t set) a character only met inside stop bigrams. */
+static int is_filler(const struct qctx *c, const ob_text *t, int stop, size_t i)
+{
+  if (!stop || c->v[i].kind == OB_TOK_LATIN)
+    return 0;
+  if (ob_text_is_stop(t, c->v[i].term, strlen(c->v[i].term)))
+    return 1;
+  return c->t && c->v[i].kind == OB_TOK_CJK1 && char_in_stop(c, i);
+}
+
 /* The index term of a word: friso words carry the W prefix, Latin words
  * (indexed as LATIN tokens) carry none, and a two-character word is
  * indexed as its bigram (schema.h). */
@@ -190,17 +201,13 @@ ob_status ob_query_build(const ob_text *t, const char *q, size_t n, const ob_wei
   if (c.t) { /* a query of filler alone (东西) keeps its characters */
     size_t kept = 0;
     for (size_t i = 0; i < c.n && !kept; i++)
-      kept = c.v[i].kind == OB_TOK_LATIN ||
-             (!ob_text_is_stop(t, c.v[i].term, strlen(c.v[i].term)) &&
-              !(c.v[i].kind == OB_TOK_CJK1 && char_in_stop(&c, i)));
+      kept = !is_filler(&c, t, 1, i);
     if (!kept)
       c.t = NULL;
   }
   for (size_t i = 0; i < c.n; i++) {
     const char *term = c.v[i].term;
-    if (w->stop && c.v[i].kind != OB_TOK_LATIN && ob_text_is_stop(t, term, strlen(term)))
-      continue;
-    if (c.t && c.v[i].kind == OB_TOK_CJK1 && char_in_stop(&c, i))
+    if (is_filler(&c, t, w->stop, i))
       continue;
     switch (c.v[i].kind) {
     case OB_TOK_CJK1:
