@@ -384,15 +384,14 @@ static ob_status prepare_doc(const ob_text *t, const ob_doc *d, struct prepared 
      * content is all in subsections) answers nothing, unless it is all */
     if (!*s->text && d->nsections > 1)
       continue;
-    /* a document's symptoms lead to it as a whole: at full weight when it
-     * has one entry, lightly on each entry otherwise; a section's own
-     * symptoms lead to that section */
+    /* a document's symptoms lead to it as a whole, lightly on each entry
+     * (schema 8: a one-entry document's too, where they were at a
+     * section's weight); a section's own symptoms lead to that section */
     if (!have_shared) {
-      unsigned dw = d->nsections > 1 ? OB_WDF_DOC_SYMPTOM : OB_WDF_SYMPTOM;
       if ((st = index_text(t, &shared, d->title, OB_WDF_TITLE, &norm, err)))
         goto out;
       for (size_t k = 0; k < d->symptoms.n; k++)
-        if ((st = index_text(t, &shared, d->symptoms.v[k], dw, &norm, err)))
+        if ((st = index_text(t, &shared, d->symptoms.v[k], OB_WDF_DOC_SYMPTOM, &norm, err)))
           goto out;
       local = ob_xcalloc(d->tags.n ? d->tags.n : 1, 1);
       for (size_t k = 0; k < d->tags.n; k++) {

@@ -24,8 +24,8 @@
 /* Within-document frequency added per occurrence, by field. */
 #define OB_WDF_TITLE 1
 #define OB_WDF_HEADING 2
-#define OB_WDF_SYMPTOM 3
-#define OB_WDF_DOC_SYMPTOM 1 /* document symptoms on each entry of a multi-entry doc */
+#define OB_WDF_SYMPTOM 3     /* a section's own symptoms (an HTML comment in it) */
+#define OB_WDF_DOC_SYMPTOM 1 /* front-matter (document) symptoms, on each entry of the doc */
 #define OB_WDF_TAG 2 /* on the sections that name the tag when only some do (tag_local) */
 #define OB_WDF_BODY 1
 #define OB_WDF_LESSON 1
@@ -38,7 +38,7 @@
 #define OB_M_FILE "ob:file:"   /* + path -> "<size> <mtime_ns> <fnv64> <doc id>" */
 #define OB_M_SCHEMA "ob:schema"
 #define OB_M_LANG "ob:lang" /* ob_text_lang_stamp of the resources it was cut with */
-#define OB_SCHEMA_VERSION "7" /* an index of another version is rebuilt */
+#define OB_SCHEMA_VERSION "8" /* an index of another version is rebuilt */
 
 /* The document data record: fields separated by '\0', in this order. */
 enum ob_rec_field {

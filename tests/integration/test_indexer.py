@@ -15,6 +15,7 @@ to a temporary folder, since the test edits it):
   * a second writer while the lock is held: a clear message, no crash
   * opsbook-search --json shape; empty, too long and invalid UTF-8
     queries fail cleanly
+  * field weights: a section's own symptoms outweigh front-matter ones
 
 Usage: test_indexer.py --index BIN --search BIN --fixtures DIR --bad DIR
 Prints "N passed, M failed" last, like the unit tests.
@@ -420,6 +421,29 @@ def test_lang_change(opt, tmp):
           "synonyms.txt changed (its words are lexicon words): rebuilt", (err, c))
 
 
+def test_symptom_weights(opt, tmp):
+    """Schema 8: front-matter symptoms count lightly (x1) on every entry,
+    a one-entry document's too; a section's own symptoms count x3. Two
+    one-entry phrases alike but for where the wording is written."""
+    hb = os.path.join(tmp, "handbook-weights")
+    db = os.path.join(tmp, "db-weights")
+    os.makedirs(os.path.join(hb, "phrase"))
+    docs = {
+        "fm": "---\nid: fm\ntype: phrase\nsymptoms:\n  - 宽带老掉线\n---\n# 甲\n\n请稍候。\n",
+        "sec": "---\nid: sec\ntype: phrase\n---\n# 乙\n\n请稍候。\n\n<!-- symptoms: 宽带老掉线 -->\n",
+    }
+    for name, text in docs.items():
+        with open(os.path.join(hb, "phrase", name + ".md"), "w", encoding="utf-8") as fh:
+            fh.write(text)
+    rc, c, err = index(opt, hb, db)
+    check(rc == 0 and c is not None and c["added"] == 2, "two phrases indexed", err)
+    res = search_json(opt, db, "宽带老掉线")
+    score = {} if res is None else {h["id"]: h["score"] for h in res["results"]}
+    check(set(score) == {"fm", "sec"}, "both found", score)
+    check(ids(res)[:1] == ["sec"] and score.get("sec", 0) > 1.2 * score.get("fm", 0),
+          "a section's own symptom outweighs a front-matter one", score)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--index", required=True)
@@ -435,6 +459,7 @@ def main():
         test_lock(opt, tmp)
         test_search_cli(opt, tmp)
         test_lang_change(opt, tmp)
+        test_symptom_weights(opt, tmp)
     print(f"{PASSED} passed, {FAILED} failed")
     return 1 if FAILED else 0
 

@@ -301,9 +301,19 @@ handbook, each with the sixty-five query sets below (5,060 queries):
              They refused the 客户/用户 synonym group's removal (anchor
              +12 / +20 and handbook 0 / +1 over the 5,060 seen; blind
              anchor -1 / +2, handbook +2 / 0)
+  fresh68-   80 more each, written blind in session 23 (k = 3; fresh68
+  fresh71    situations retold over the whole source, fresh69 an on-duty
+             engineer, fresh70 a dispatcher or team lead with a complaint,
+             fresh71 an experienced engineer) and scored unread: anchor
+             0.675 / 0.525, 0.863 / 0.675, 0.763 / 0.487, 0.938 / 0.887;
+             handbook 0.850 / 0.775, 0.912 / 0.850, 0.912 / 0.787,
+             0.975 / 0.875. They took a one-entry document's front-matter
+             symptoms at x1 (schema 8; chosen on the tuning sets, +5 / +8):
+             handbook +4 / +2 over the four (0.863 / 0.762, 0.938 / 0.850,
+             0.925 / 0.825, 0.975 / 0.875), anchor unchanged
 
 The targets of the issue are read on the sets never used to choose
-anything (NEVER_TUNED, printed last): dev-hold and fresh44-fresh67, 1,965
+anything (NEVER_TUNED, printed last): dev-hold and fresh44-fresh71, 2,285
 queries, and those of them no earlier set had asked in the same words.
 
 Prints S@k / S@1 / S@3 / MRR@10 for each and fails when a figure falls under
@@ -406,6 +416,10 @@ FLOORS = {
     ("anchor", "fresh65"): (0.58, 0.38),
     ("anchor", "fresh66"): (0.55, 0.41),
     ("anchor", "fresh67"): (0.93, 0.86),
+    ("anchor", "fresh68"): (0.67, 0.52),
+    ("anchor", "fresh69"): (0.86, 0.67),
+    ("anchor", "fresh70"): (0.76, 0.48),
+    ("anchor", "fresh71"): (0.93, 0.88),
     # session 21: two blind-written symptoms for each of 101 enumerating
     # sections (「…包括哪些」, 「…分几步」) cost dev-tune and fresh5 one first
     # place each and fresh35, 37, 38, 40, 41 one query each, +13 / +19 over
@@ -413,10 +427,14 @@ FLOORS = {
     # dev-tune S@1 fell 0.867 -> 0.822 when every section got blind-written
     # symptoms in session 3 (the older ones had been written with dev in
     # view); the held-out sets rose, so the floor follows
-    ("handbook", "dev-tune"): (0.99, 0.86),
+    # session 23: a one-entry document's front-matter symptoms at x1 (schema
+    # 8) took one query each from dev-tune (S@k), fresh2 (S@1), fresh23,
+    # fresh46 (S@1) and fresh63 (S@1): handbook +5 / +8 over the tuning
+    # sets, +5 / +19 over the never-tuned pool; the floors follow
+    ("handbook", "dev-tune"): (0.97, 0.86),
     ("handbook", "dev-hold"): (0.95, 0.82),
     ("handbook", "fresh"): (0.92, 0.92),
-    ("handbook", "fresh2"): (0.85, 0.85),
+    ("handbook", "fresh2"): (0.85, 0.84),
     ("handbook", "fresh3"): (0.98, 0.91),
     ("handbook", "fresh4"): (0.94, 0.86),
     ("handbook", "fresh5"): (0.96, 0.90),
@@ -444,7 +462,7 @@ FLOORS = {
     # query each: handbook +0 / -1 over the 4,100 queries seen
     ("handbook", "fresh21"): (0.93, 0.93),
     ("handbook", "fresh22"): (0.81, 0.79),
-    ("handbook", "fresh23"): (0.91, 0.91),
+    ("handbook", "fresh23"): (0.90, 0.90),
     ("handbook", "fresh24"): (0.88, 0.88),
     ("handbook", "fresh25"): (0.93, 0.93),
     ("handbook", "fresh26"): (0.97, 0.97),
@@ -467,7 +485,7 @@ FLOORS = {
     ("handbook", "fresh43"): (0.93, 0.93),
     ("handbook", "fresh44"): (0.98, 0.92),
     ("handbook", "fresh45"): (0.98, 0.92),
-    ("handbook", "fresh46"): (0.94, 0.84),
+    ("handbook", "fresh46"): (0.94, 0.83),
     ("handbook", "fresh47"): (0.90, 0.77),
     ("handbook", "fresh48"): (0.96, 0.87),
     ("handbook", "fresh49"): (0.95, 0.82),
@@ -484,11 +502,15 @@ FLOORS = {
     ("handbook", "fresh60"): (0.97, 0.88),
     ("handbook", "fresh61"): (0.70, 0.56),
     ("handbook", "fresh62"): (0.88, 0.81),
-    ("handbook", "fresh63"): (0.92, 0.80),
+    ("handbook", "fresh63"): (0.92, 0.78),
     ("handbook", "fresh64"): (0.91, 0.82),
     ("handbook", "fresh65"): (0.72, 0.53),
     ("handbook", "fresh66"): (0.70, 0.53),
     ("handbook", "fresh67"): (0.92, 0.86),
+    ("handbook", "fresh68"): (0.86, 0.76),
+    ("handbook", "fresh69"): (0.93, 0.85),
+    ("handbook", "fresh70"): (0.92, 0.82),
+    ("handbook", "fresh71"): (0.97, 0.87),
 }
 
 
@@ -496,7 +518,7 @@ FLOORS = {
 # on these): the held-out half of the dev set and every set written with
 # k = 3 since session 20. "first asked" leaves out a query whose text an
 # earlier set (in FLOORS' order) already asked: blind writers of the same
-# source sometimes land on the same words (161 of these 1,965). A set
+# source sometimes land on the same words (183 of these 2,285). A set
 # added later is in it by its number; one tuned on would have to leave.
 NEVER_TUNED = ["dev-hold"] + sorted({n for _, n in FLOORS if n.startswith("fresh")
                                      and n[5:].isdigit() and int(n[5:]) >= 44})
