@@ -62,6 +62,12 @@ ob_status ob_query_check(const char *q, size_t n, char *err)
   return OB_OK;
 }
 
+/* A byte range [s, e): of the normalised query (stop bigrams) or of a
+ * section's original text (snippet marks). */
+struct span {
+  size_t s, e;
+};
+
 /* ---- query building ---- */
 
 struct qterm {
@@ -73,13 +79,13 @@ struct qctx {
   struct qterm *v;
   size_t n;
   int have_bigram;
-  const ob_text *t; /* with stop words: NULL without */
+  const ob_text *t;
+  int stop;       /* stop words are dropped (ob_weights.stop) */
+  int drop_chars; /* and so are characters only met inside stop bigrams */
   /* the stop bigrams' spans and the characters' places in the normalised
    * query (NFKC may make it longer than OB_QUERY_MAX_CHARS: past that,
    * full, and no character is dropped) */
-  struct span2 {
-    size_t start, end;
-  } stopped[OB_QUERY_MAX_CHARS];
+  struct span stopped[OB_QUERY_MAX_CHARS];
   struct occ {
     size_t term, start;
   } chars[OB_QUERY_MAX_CHARS];
@@ -90,9 +96,9 @@ struct qctx {
 static int collect(const ob_token *tok, void *vctx)
 {
   struct qctx *c = vctx;
-  if (c->t && tok->kind == OB_TOK_CJK2 && ob_text_is_stop(c->t, tok->s, tok->len)) {
+  if (c->stop && tok->kind == OB_TOK_CJK2 && ob_text_is_stop(c->t, tok->s, tok->len)) {
     if (c->nstopped < OB_QUERY_MAX_CHARS)
-      c->stopped[c->nstopped++] = (struct span2){tok->start, tok->end};
+      c->stopped[c->nstopped++] = (struct span){tok->start, tok->end};
     else
       c->full = 1;
   }
@@ -132,7 +138,7 @@ static int char_in_stop(const struct qctx *c, size_t i)
       continue;
     int in = 0;
     for (size_t j = 0; j < c->nstopped && !in; j++)
-      in = c->stopped[j].start <= c->chars[k].start && c->chars[k].start < c->stopped[j].end;
+      in = c->stopped[j].s <= c->chars[k].start && c->chars[k].start < c->stopped[j].e;
     if (!in)
       return 0;
     any = 1;
@@ -141,14 +147,14 @@ static int char_in_stop(const struct qctx *c, size_t i)
 }
 
 /* Whether term i of the query is left out as filler: a stop word, or
- * (c->t set) a character only met inside stop bigrams. */
-static int is_filler(const struct qctx *c, const ob_text *t, int stop, size_t i)
+ * (c->drop_chars) a character only met inside stop bigrams. */
+static int is_filler(const struct qctx *c, size_t i)
 {
-  if (!stop || c->v[i].kind == OB_TOK_LATIN)
+  if (!c->stop || c->v[i].kind == OB_TOK_LATIN)
     return 0;
-  if (ob_text_is_stop(t, c->v[i].term, strlen(c->v[i].term)))
+  if (ob_text_is_stop(c->t, c->v[i].term, strlen(c->v[i].term)))
     return 1;
-  return c->t && c->v[i].kind == OB_TOK_CJK1 && char_in_stop(c, i);
+  return c->drop_chars && c->v[i].kind == OB_TOK_CJK1 && char_in_stop(c, i);
 }
 
 /* The index term of a word: friso words carry the W prefix, Latin words
@@ -193,21 +199,21 @@ ob_status ob_query_build(const ob_text *t, const char *q, size_t n, const ob_wei
   ob_buf_init(&norm, OB_NFKC_GROWTH * 4 * OB_QUERY_MAX_CHARS);
   if (!w)
     w = &ob_weights_default;
-  c.t = w->stop ? t : NULL;
+  c.t = t;
+  c.stop = c.drop_chars = w->stop != 0;
   if ((st = ob_text_normalize(t, q, n, &norm, NULL, err)))
     goto out;
   if ((st = ob_text_tokenize(t, norm.data ? norm.data : "", norm.len, collect, &c)))
     goto out;
-  if (c.t) { /* a query of filler alone (东西) keeps its characters */
+  if (c.stop) { /* a query of filler alone (东西) keeps its characters */
     size_t kept = 0;
     for (size_t i = 0; i < c.n && !kept; i++)
-      kept = !is_filler(&c, t, 1, i);
-    if (!kept)
-      c.t = NULL;
+      kept = !is_filler(&c, i);
+    c.drop_chars = kept != 0;
   }
   for (size_t i = 0; i < c.n; i++) {
     const char *term = c.v[i].term;
-    if (is_filler(&c, t, w->stop, i))
+    if (is_filler(&c, i))
       continue;
     switch (c.v[i].kind) {
     case OB_TOK_CJK1:
@@ -248,10 +254,6 @@ out:
 }
 
 /* ---- snippets ---- */
-
-struct span {
-  size_t s, e; /* byte range in the original text */
-};
 
 struct sctx {
   const ob_strv *hl;
